@@ -1,0 +1,134 @@
+"""The Connec! REST API: ``/connec/api/v2/<group_id>/<collection>[/<id>]``."""
+
+import uuid
+
+from django.http import QueryDict
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hub import selectors as hub_selectors
+
+from .. import collections, errors, query, selectors, services
+from ..representation import record_json
+from .authentication import AppCredentialsAuthentication, IsApp
+from .parsers import AnyJSONParser, JSONAPIParser
+
+
+def _paging(params: QueryDict) -> tuple[int, int]:
+    def number(name, default, lowest, highest):
+        raw = params.get(name, "")
+        if raw == "":
+            return default
+        if not raw.isdigit() or not lowest <= int(raw) <= highest:
+            raise errors.invalid_paging(
+                name, f"{name} must be a whole number from {lowest} to {highest}."
+            )
+        return int(raw)
+
+    top = number("$top", selectors.DEFAULT_PAGE_SIZE, 1, selectors.MAX_PAGE_SIZE)
+    skip = number("$skip", 0, 0, 10**9)
+    return top, skip
+
+
+class ConnecView(APIView):
+    authentication_classes = [AppCredentialsAuthentication]
+    permission_classes = [IsApp]
+    parser_classes = [JSONParser, JSONAPIParser, AnyJSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.app_instance = hub_selectors.app_instance_for_listing(
+            request.auth, kwargs["group_id"]
+        )
+        if self.app_instance is None:
+            raise errors.group_not_found(kwargs["group_id"])
+        if not collections.exists(kwargs["collection"]):
+            raise errors.unknown_collection(kwargs["collection"])
+
+    def envelope(self, collection, records):
+        channel_id = self.app_instance.organization.uid
+        group_id = self.app_instance.uid
+        if isinstance(records, list):
+            body = [
+                record_json(record, group_id=group_id, channel_id=channel_id)
+                for record in records
+            ]
+        else:
+            body = record_json(records, group_id=group_id, channel_id=channel_id)
+        return {collection: body}
+
+    def attributes(self, request, collection):
+        body = request.data
+        if not isinstance(body, dict) or not isinstance(body.get(collection), dict):
+            raise errors.invalid_envelope(collection)
+        return body[collection]
+
+
+class CollectionView(ConnecView):
+    def get(self, request, group_id, collection):
+        top, skip = _paging(request.query_params)
+        filter_text = request.query_params.get("$filter", "").strip()
+        condition = query.compile_filter(filter_text) if filter_text else None
+
+        records, total = selectors.records_query(
+            organization=self.app_instance.organization,
+            collection=collection,
+            condition=condition,
+            top=top,
+            skip=skip,
+        )
+
+        body = self.envelope(collection, records)
+        body["pagination"] = {
+            "skip": skip,
+            "top": top,
+            "total": total,
+            "next": self._next_url(request, top, skip, total),
+        }
+        return Response(body)
+
+    def post(self, request, group_id, collection):
+        record = services.record_create(
+            app_instance=self.app_instance,
+            collection=collection,
+            attributes=self.attributes(request, collection),
+        )
+        return Response(self.envelope(collection, record), status=201)
+
+    @staticmethod
+    def _next_url(request, top, skip, total):
+        if skip + top >= total:
+            return None
+        params = request.query_params.copy()
+        params["$skip"] = str(skip + top)
+        params["$top"] = str(top)
+        return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+class RecordView(ConnecView):
+    def get(self, request, group_id, collection, record_id):
+        return Response(self.envelope(collection, self._record(collection, record_id)))
+
+    def put(self, request, group_id, collection, record_id):
+        record = self._record(collection, record_id)
+        record = services.record_update(
+            app_instance=self.app_instance,
+            record=record,
+            attributes=self.attributes(request, collection),
+        )
+        return Response(self.envelope(collection, record))
+
+    def _record(self, collection, record_id):
+        try:
+            record_uuid = uuid.UUID(record_id)
+        except ValueError:
+            raise errors.record_not_found(collection, record_id) from None
+        record = selectors.record_get(
+            organization=self.app_instance.organization,
+            collection=collection,
+            record_id=record_uuid,
+        )
+        if record is None:
+            raise errors.record_not_found(collection, record_id)
+        return record

@@ -1,0 +1,102 @@
+"""Writes of Connec!: every change to a record goes through here.
+
+One call is one database transaction: the record, its history row (with the app
+instance and the transaction it belongs to) and the webhook outbox rows for the other
+apps are committed together or not at all.
+"""
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from hub.models import AppInstance
+from maestrano.errors import ApiErrors
+
+from . import collections, errors, webhooks
+from .models import Record
+from .representation import OWNED_KEYS
+
+# Write options travel inside the document in the original API; they are not data.
+_OPTIONS_KEY = "opts"
+
+
+def _pointer(collection, path):
+    return "/" + "/".join([collection, *(str(part) for part in path)])
+
+
+def document_validate(collection: str, attributes: dict) -> dict:
+    """Return the storable document, or raise every field error found at once."""
+    document = {
+        key: value
+        for key, value in attributes.items()
+        if key not in OWNED_KEYS and key != _OPTIONS_KEY
+    }
+    found = sorted(
+        collections.validator(collection).iter_errors(document),
+        key=lambda error: list(map(str, error.absolute_path)),
+    )
+    if found:
+        raise ApiErrors(
+            [
+                errors.invalid_field(
+                    _pointer(collection, error.absolute_path),
+                    _message(collection, error),
+                )
+                for error in found
+            ]
+        )
+    return document
+
+
+def _message(collection, error):
+    where = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "required":
+        return f"{collection}: {error.message}"
+    return f"{collection}.{where}: {error.message}" if where else error.message
+
+
+def _save(record, app_instance):
+    record._transaction_id = uuid.uuid4()
+    record._app_instance = app_instance
+    record.save()
+    webhooks.deliveries_create(record=record, origin=app_instance)
+
+
+def record_create(
+    *, app_instance: AppInstance, collection: str, attributes: dict
+) -> Record:
+    """Store a new record written by ``app_instance`` and notify the other apps."""
+    if attributes.get("id"):
+        raise errors.id_on_create(collection)
+    document = document_validate(collection, attributes)
+
+    with transaction.atomic():
+        now = timezone.now()
+        record = Record(
+            organization=app_instance.organization,
+            collection=collection,
+            document=document,
+            created_by=app_instance,
+            created_at=now,
+            updated_at=now,
+        )
+        _save(record, app_instance)
+    return record
+
+
+def record_update(
+    *, app_instance: AppInstance, record: Record, attributes: dict
+) -> Record:
+    """Merge ``attributes`` into the record's document and notify the other apps.
+
+    Keys absent from ``attributes`` keep their value, as in the original API.
+    """
+    with transaction.atomic():
+        # Lock the row so that two concurrent partial updates cannot lose each other.
+        record = Record.objects.select_for_update().get(pk=record.pk)
+        merged = {**record.document, **attributes}
+        record.document = document_validate(record.collection, merged)
+        record.updated_at = timezone.now()
+        _save(record, app_instance)
+    return record

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ImpacConfig(AppConfig):
+    name = "impac"
+    verbose_name = "Impac!"

@@ -1,0 +1,20 @@
+"""Settings for a developer's machine: embedded services when no URLs are given."""
+
+from maestrano import embedded
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, database_settings, env, logging_settings
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="development-only-not-a-secret")
+
+DATABASES = database_settings(
+    env.str("DATABASE_URL", default="") or embedded.database_url(VAR_DIR)
+)
+CELERY_BROKER_URL = env.str("REDIS_URL", default="") or embedded.redis_url(VAR_DIR)
+
+# Apps on a developer's machine listen on loopback.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+LOGGING = logging_settings(env.str("LOG_FORMAT", default="text"), "INFO")

@@ -1,0 +1,25 @@
+"""Settings for the test suite: real PostgreSQL and Redis, eager Celery by default.
+
+Tests that need a real worker start one themselves (see ``maestrano/testing.py``).
+"""
+
+from maestrano import embedded
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, database_settings, env, logging_settings
+
+SECRET_KEY = "test-only-not-a-secret"
+DATABASES = database_settings(
+    env.str("DATABASE_URL", default="") or embedded.database_url(VAR_DIR)
+)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+CELERY_BROKER_URL = env.str("REDIS_URL", default="") or embedded.redis_url(VAR_DIR)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+CELERY_TASK_EAGER_PROPAGATES = True
+
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+WEBHOOK_TIMEOUT_SECONDS = 5.0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+LOGGING = logging_settings("text", "WARNING")
