@@ -1,4 +1,4 @@
-"""The collections Connec! serves, each described by a JSON Schema shipped in the code."""
+"""The collections Connec! serves, each described by a JSON Schema in the code."""
 
 import json
 from functools import cache

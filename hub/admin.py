@@ -94,7 +94,8 @@ class AppListingAdmin(admin.ModelAdmin):
     def _show_key_once(self, request, listing, api_key):
         self.message_user(
             request,
-            f"API key of {listing.api_id}: {api_key} (copy it now: it is not shown again)",
+            f"API key of {listing.api_id}: {api_key} "
+            "(copy it now: it is not shown again)",
             messages.WARNING,
         )
 

@@ -38,7 +38,7 @@ def app_instance_for_listing(listing: AppListing, group_id: str) -> AppInstance 
 
 
 def app_instances_subscribed(organization: Organization, collection: str):
-    """Return the organisation's active instances whose app listens to ``collection``."""
+    """Return the organisation's active instances whose app follows ``collection``."""
     listings = AppListing.objects.filter(
         tenant_id=organization.tenant_id,
         enabled=True,

@@ -19,7 +19,7 @@ def _new_webhook_secret():
 
 
 def app_listing_create(*, app: App, tenant: Tenant, **fields) -> tuple[AppListing, str]:
-    """Offer ``app`` on ``tenant``; return the listing and its API key, shown only once."""
+    """Offer ``app`` on ``tenant``; return the listing and its API key (shown once)."""
     api_key = _new_api_key()
     listing = AppListing(
         app=app,

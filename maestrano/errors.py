@@ -1,8 +1,8 @@
 """One error shape for every JSON API of the platform.
 
 Errors follow the list form the original Connec! API answered with:
-``{"errors": [{"status", "code", "title", "detail", "source"?}]}``. ``code`` is stable and
-meant for programs; ``title`` and ``detail`` are meant for people.
+``{"errors": [{"status", "code", "title", "detail", "source"?}]}``. ``code`` is
+stable and meant for programs; ``title`` and ``detail`` are meant for people.
 """
 
 import logging

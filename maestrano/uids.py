@@ -1,4 +1,4 @@
-"""Public identifiers in the original platform's style (``usr-…``, ``org-…``, ``cld-…``)."""
+"""Public identifiers in the original platform's style (``usr-…``, ``cld-…``)."""
 
 import secrets
 import string

@@ -8,6 +8,6 @@ class JSONAPIParser(JSONParser):
 
 
 class AnyJSONParser(JSONParser):
-    """Read a body sent without a JSON content type (``curl -d``) as JSON all the same."""
+    """Read a body sent without a JSON content type (``curl -d``) as JSON too."""
 
     media_type = "*/*"
