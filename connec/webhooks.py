@@ -208,3 +208,13 @@ def deliveries_due() -> list[str]:
         status=Delivery.Status.PENDING, next_attempt_at__lte=now
     ).order_by("next_attempt_at")
     return [str(pk) for pk in due.values_list("pk", flat=True)[:1000]]
+
+
+def deliveries_replay(deliveries) -> list[str]:
+    """Queue the given deliveries to be sent again now, whatever their outcome."""
+    ids = [str(pk) for pk in deliveries.values_list("pk", flat=True)]
+    Delivery.objects.filter(pk__in=ids).update(
+        status=Delivery.Status.PENDING, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(lambda: _queue(ids))
+    return ids
