@@ -137,11 +137,14 @@ def webhook_receiver():
 
 
 def _database_url(settings_dict):
-    host = quote(settings_dict["HOST"] or "", safe="")
-    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
     user = quote(settings_dict["USER"] or "", safe="")
     password = quote(settings_dict["PASSWORD"] or "", safe="")
-    return f"postgres://{user}:{password}@{host}{port}/{settings_dict['NAME']}"
+    host = settings_dict["HOST"] or settings_dict["OPTIONS"].get("host", "")
+    name = settings_dict["NAME"]
+    if host.startswith("/"):  # a unix socket folder, as the embedded server uses
+        return f"postgres://{user}:{password}@/{name}?host={quote(host)}"
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgres://{user}:{password}@{host}{port}/{name}"
 
 
 @pytest.fixture
