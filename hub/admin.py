@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from . import services
 from .models import App, AppInstance, AppListing, Membership, Organization, Tenant, User
@@ -66,8 +67,9 @@ class AppListingAdmin(admin.ModelAdmin):
     list_display = ["app", "tenant", "api_id", "host", "enabled"]
     list_filter = ["tenant", "enabled"]
     search_fields = ["api_id", "app__name"]
-    readonly_fields = ["api_id", "webhook_secret"]
+    readonly_fields = ["api_id", "webhook_secret", "created_at"]
     actions = ["rotate_api_key"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -107,3 +109,11 @@ class AppInstanceAdmin(admin.ModelAdmin):
     search_fields = ["uid", "organization__name", "organization__uid"]
     readonly_fields = ["uid"]
     autocomplete_fields = ["organization"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "organization__name", "organization__uid"]
+    autocomplete_fields = ["user", "organization"]

@@ -25,7 +25,7 @@ class Tenant(models.Model):
     uid = models.CharField(max_length=32, unique=True, default=uids.tenant_uid)
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=now)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     def __str__(self):
         return self.name
@@ -89,7 +89,7 @@ class Organization(models.Model):
     timezone = models.CharField(
         max_length=64, default="UTC", validators=[validate_timezone]
     )
-    created_at = models.DateTimeField(default=now)
+    created_at = models.DateTimeField(default=now, editable=False)
     members = models.ManyToManyField(
         User, through="Membership", related_name="organizations"
     )
@@ -109,7 +109,7 @@ class Membership(models.Model):
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role, default=Role.MEMBER)
-    created_at = models.DateTimeField(default=now)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
         constraints = [
@@ -129,7 +129,7 @@ class App(models.Model):
     nid = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=now)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     def __str__(self):
         return self.name
@@ -160,7 +160,7 @@ class AppListing(models.Model):
         default=list, blank=True, help_text="Connec! collections the app is told about."
     )
     enabled = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=now)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
         constraints = [
@@ -208,7 +208,7 @@ class AppInstance(models.Model):
     )
     name = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.RUNNING)
-    created_at = models.DateTimeField(default=now)
+    created_at = models.DateTimeField(default=now, editable=False)
     terminated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):

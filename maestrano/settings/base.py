@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "impac",
     "portal",
     "connectors",
+    # The project itself, for its management commands (up, benchmark).
+    "maestrano",
 ]
 
 MIDDLEWARE = [
