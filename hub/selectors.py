@@ -78,3 +78,7 @@ def organizations_for_listing(listing: AppListing, uids):
 def membership_role(user, organization) -> str | None:
     membership = Membership.objects.filter(user=user, organization=organization).first()
     return membership.role if membership else None
+
+
+def app_instances_for_organization(organization):
+    return organization.app_instances.select_related("app").order_by("name", "uid")

@@ -1,0 +1,109 @@
+"""The Impac! widgets API: ``/impac/api/v1/widgets[/<endpoint>]``."""
+
+from django.utils import timezone
+from rest_framework import exceptions, permissions
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from connec.api.authentication import AppCredentialsAuthentication
+from hub.models import AppListing
+
+from .. import engines, errors, periods, selectors
+
+_HIST_PARAMETERS = ("period", "from", "to")
+
+
+class IsAppOrPerson(permissions.BasePermission):
+    def has_permission(self, request, view):
+        if isinstance(request.auth, AppListing) or request.user is not None:
+            return True
+        raise exceptions.NotAuthenticated(
+            "Send the app's API id and key with HTTP Basic, or sign in."
+        )
+
+
+class WidgetListView(APIView):
+    """List the widgets Impac! can compute.
+
+    ``GET /impac/api/v1/widgets`` answers without credentials, as the original
+    discovery did: ``{"widgets": [{"endpoint", "name", "description"}, ...]}``,
+    sorted by endpoint.
+    """
+
+    def get(self, request):
+        return Response(
+            {"widgets": [engine.as_json() for engine in engines.engines_all()]}
+        )
+
+
+class WidgetView(APIView):
+    """Compute one widget for one or several organisations.
+
+    ``GET /impac/api/v1/widgets/<endpoint>`` with query parameters:
+
+    - ``metadata[organization_ids][]``: organisation uids, repeatable, required;
+      their data is consolidated, and the first one's currency is the widget's.
+    - ``metadata[hist_parameters][period]``: DAILY, WEEKLY, MONTHLY (default),
+      QUARTERLY or YEARLY.
+    - ``metadata[hist_parameters][from]`` and ``[to]``: dates as YYYY-MM-DD, both
+      included; by default the twelve months up to today. At most 20 periods are
+      computed: an earlier ``from`` is moved forward, as ``hist_parameters`` in the
+      answer shows.
+
+    Callers are apps (HTTP Basic with their API id and key), which may name the
+    organisations where they have an active instance, or signed-in people (the
+    portal's session), who may name the organisations they belong to.
+
+    The answer for ``invoices/summary``::
+
+        {
+          "content": {
+            "summary": [
+              {"period": "2026-11", "label": "Nov 2026",
+               "invoiced": 1100.0, "paid": 0.0, "due": 1100.0},
+              ...one entry per period, oldest first, zeros when empty
+            ],
+            "totals": {"invoiced": 1100.0, "paid": 0.0, "due": 1100.0},
+            "currency": "USD",
+            "hist_parameters": {"period": "MONTHLY", "from": "2025-12-01",
+                                "to": "2026-11-30"}
+          },
+          "name": "Invoices summary",
+          "endpoint": "invoices/summary"
+        }
+
+    Period keys are ``2026-11-20`` (daily), ``2026-W47`` (ISO week), ``2026-11``,
+    ``2026-Q4`` and ``2026``. Errors use the platform error body with the codes of
+    ``impac.errors``; a missing or wrong credential is 401.
+    """
+
+    authentication_classes = [AppCredentialsAuthentication, SessionAuthentication]
+    permission_classes = [IsAppOrPerson]
+
+    def get(self, request, endpoint):
+        engine = engines.engine_get(endpoint)
+        if engine is None:
+            raise errors.unknown_widget(endpoint)
+
+        params = request.query_params
+        listing = request.auth if isinstance(request.auth, AppListing) else None
+        organizations = selectors.organizations_for_widget(
+            uids=params.getlist("metadata[organization_ids][]"),
+            listing=listing,
+            user=None if listing else request.user,
+        )
+
+        hist_parameters = periods.hist_parameters_parse(
+            {
+                name: params.get(f"metadata[hist_parameters][{name}]", "")
+                for name in _HIST_PARAMETERS
+            },
+            today=timezone.localdate(),
+        )
+        content = engine.compute(
+            organizations=organizations, hist_parameters=hist_parameters
+        )
+        return Response(
+            {"content": content, "name": engine.name, "endpoint": engine.endpoint}
+        )
