@@ -61,9 +61,7 @@ def invoice_totals_by_period(
 
     Limitation: the transaction date is read from the document, so every invoice of
     the organisations is scanned; past tens of thousands of invoices per
-    organisation this wants an indexed column or a derived table. The schema checks
-    the date's shape, not the calendar, so one stored ``2026-02-30`` makes this query
-    fail for every organisation asked about together with its owner.
+    organisation this wants an indexed column or a derived table.
     """
     if period not in INVOICE_PERIODS:
         raise ValueError(f"period must be one of {INVOICE_PERIODS}, not {period!r}")

@@ -337,3 +337,27 @@ def test_paging_out_of_range_is_400(invoicer, params):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "invalid_paging"
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "2026-11-20T25:00:00Z"])
+def test_a_date_that_does_not_exist_is_refused(invoicer, day):
+    response = invoicer.client().post(
+        url(invoicer.group_id),
+        {"invoices": {**INVOICE, "transaction_date": day}},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["source"]["pointer"] == "/invoices/transaction_date"
+    assert Record.objects.count() == 0
+
+
+def test_a_moment_with_a_time_zone_is_accepted(invoicer):
+    response = invoicer.client().post(
+        url(invoicer.group_id),
+        {"invoices": {**INVOICE, "transaction_date": "2026-11-20T10:30:00+02:00"}},
+        format="json",
+    )
+
+    assert response.status_code == 201
