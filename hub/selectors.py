@@ -11,11 +11,7 @@ from .models import AppInstance, AppListing, Membership, Organization
 
 def app_listing_authenticate(api_id: str, api_key: str) -> AppListing | None:
     """Return the enabled listing whose credentials these are, or ``None``."""
-    listing = (
-        AppListing.objects.select_related("app", "tenant")
-        .filter(api_id=api_id, enabled=True)
-        .first()
-    )
+    listing = AppListing.objects.filter(api_id=api_id, enabled=True).first()
     if listing is None:
         return None
     if not hmac.compare_digest(listing.api_key_digest, AppListing.digest(api_key)):
@@ -26,7 +22,7 @@ def app_listing_authenticate(api_id: str, api_key: str) -> AppListing | None:
 def app_instance_for_listing(listing: AppListing, group_id: str) -> AppInstance | None:
     """Return the active instance ``group_id`` of the listing's app on its tenant."""
     return (
-        AppInstance.objects.select_related("organization", "app")
+        AppInstance.objects.select_related("organization")
         .filter(
             uid=group_id,
             app_id=listing.app_id,
@@ -39,16 +35,14 @@ def app_instance_for_listing(listing: AppListing, group_id: str) -> AppInstance 
 
 def app_instances_subscribed(organization: Organization, collection: str):
     """Return the organisation's active instances whose app follows ``collection``."""
-    listings = AppListing.objects.filter(
-        tenant_id=organization.tenant_id,
-        enabled=True,
-        subscriptions__contains=[collection],
-    )
+    # One listing per app and tenant, so the join yields each instance once.
     return AppInstance.objects.filter(
         organization=organization,
         status__in=AppInstance.ACTIVE_STATUSES,
-        app__listings__in=listings,
-    ).distinct()
+        app__listings__tenant_id=organization.tenant_id,
+        app__listings__enabled=True,
+        app__listings__subscriptions__contains=[collection],
+    )
 
 
 def app_listing_for_instance(app_instance: AppInstance) -> AppListing:
