@@ -25,10 +25,20 @@ def _broker():
 
 
 def _workers():
-    replies = celery_app.control.ping(timeout=WORKER_PING_SECONDS)
-    if not replies:
-        raise RuntimeError("no Celery worker answered")
-    return len(replies)
+    # A ping is answered by every worker on the broker, whatever it consumes (and
+    # by beat when its remote control is on); what matters is that someone takes
+    # the tasks this process queues.
+    queue = celery_app.conf.task_default_queue
+    inspector = celery_app.control.inspect(timeout=WORKER_PING_SECONDS)
+    replies = inspector.active_queues() or {}
+    consuming = [
+        worker
+        for worker, queues in replies.items()
+        if any(consumed["name"] == queue for consumed in queues)
+    ]
+    if not consuming:
+        raise RuntimeError(f"no Celery worker consumes the queue {queue!r}")
+    return len(consuming)
 
 
 CHECKS = {"database": _database, "broker": _broker, "workers": _workers}
