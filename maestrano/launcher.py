@@ -88,6 +88,9 @@ def web_command(
         f"--workers={workers}",
         f"--worker-class={worker_class}",
         f"--graceful-timeout={WEB_GRACEFUL_SECONDS}",
+        # A worker that is told to stop first waits out its idle keep-alive
+        # connections; one second keeps a stop quick without losing keep-alive.
+        "--keep-alive=1",
         # The control socket defaults to one path per user: two servers on one
         # machine (a developer's and a benchmark's) would fight over it.
         "--no-control-socket",

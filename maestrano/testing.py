@@ -12,7 +12,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote
 
 import pytest
 
@@ -136,28 +135,18 @@ def webhook_receiver():
     server.server_close()
 
 
-def _database_url(settings_dict):
-    user = quote(settings_dict["USER"] or "", safe="")
-    password = quote(settings_dict["PASSWORD"] or "", safe="")
-    host = settings_dict["HOST"] or settings_dict["OPTIONS"].get("host", "")
-    name = settings_dict["NAME"]
-    if host.startswith("/"):  # a unix socket folder, as the embedded server uses
-        return f"postgres://{user}:{password}@/{name}?host={quote(host)}"
-    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    return f"postgres://{user}:{password}@{host}{port}/{name}"
-
-
 @pytest.fixture
 def celery_worker_process(transactional_db, settings):
     """Run a real Celery worker on the test database; publish to it, not eagerly."""
     from django.db import connection
 
     from maestrano.celery import app as celery_app
+    from maestrano.launcher import database_url
 
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "maestrano.settings.test",
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "CELERY_TASK_ALWAYS_EAGER": "false",

@@ -41,6 +41,7 @@ def test_web_runs_three_gthread_workers_on_loopback_without_a_control_socket():
         "--workers=3",
         "--worker-class=gthread",
         "--graceful-timeout=10",
+        "--keep-alive=1",
         "--no-control-socket",
         "--threads=4",
         "--access-logfile=-",
@@ -52,9 +53,10 @@ def test_a_sync_web_server_has_no_threads_and_may_log_no_access():
         port=18123, worker_class="sync", access_log=False, python=PYTHON
     )
 
-    assert command[-3:] == [
+    assert command[-4:] == [
         "--worker-class=sync",
         "--graceful-timeout=10",
+        "--keep-alive=1",
         "--no-control-socket",
     ]
 
