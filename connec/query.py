@@ -8,14 +8,17 @@ and nested document fields are written with dots (``amount.total_amount``).
 
 import datetime
 import re
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import errors
 
 OPERATORS = {"eq", "ne", "gt", "lt", "gte", "lte"}
+_KEYWORDS = {"and", "true", "false", "null"}
 _LOOKUPS = {"gt": "gt", "lt": "lt", "gte": "gte", "lte": "lte"}
 
 # Columns of the record table; every other field is looked up in the document.
@@ -81,14 +84,9 @@ def parse(text: str) -> list[tuple[str, str, Token]]:
         return tokens[index - 1]
 
     while True:
-        field = take("a field name")
-        if field.kind != "word" or field.text.lower() in {
-            "and",
-            "true",
-            "false",
-            "null",
-        }:
-            raise errors.invalid_filter(field.position, "expected a field name")
+        name = take("a field name")
+        if name.kind != "word" or name.text.lower() in _KEYWORDS:
+            raise errors.invalid_filter(name.position, "expected a field name")
 
         operator = take("an operator (eq, ne, gt, lt, gte, lte)")
         if operator.kind != "word" or operator.text.lower() not in OPERATORS:
@@ -106,7 +104,7 @@ def parse(text: str) -> list[tuple[str, str, Token]]:
                 value.position,
                 f"{value.text!r} is not a value; quote strings like 'this'",
             )
-        clauses.append((field.text, operator.text.lower(), value))
+        clauses.append((name.text, operator.text.lower(), value))
 
         if index == len(tokens):
             return clauses
@@ -120,48 +118,83 @@ def parse(text: str) -> list[tuple[str, str, Token]]:
 def _timestamp(token):
     if not isinstance(token.value, str):
         raise errors.invalid_filter(token.position, "a date must be a quoted string")
-    moment = parse_datetime(token.value)
+    try:
+        moment = parse_datetime(token.value)
+        if moment is None:
+            day = parse_date(token.value)
+            moment = day and datetime.datetime.combine(day, datetime.time.min)
+    except ValueError:  # well-formed, but not on the calendar (2026-02-30)
+        moment = None
     if moment is None:
-        day = parse_date(token.value)
-        if day is None:
-            raise errors.invalid_filter(
-                token.position,
-                f"{token.value!r} is not an ISO-8601 date or time",
-            )
-        moment = datetime.datetime.combine(day, datetime.time.min)
+        raise errors.invalid_filter(
+            token.position, f"{token.value!r} is not an ISO-8601 date or time"
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     return moment
 
 
-def _clause(field, operator, token):
-    if field in _COLUMNS:
-        path = field
-        value = _timestamp(token) if field in _TIMESTAMP_COLUMNS else token.value
-        if field == "id" and not isinstance(value, str):
-            raise errors.invalid_filter(token.position, "an id is a quoted string")
+def _column_value(field, token):
+    if field in _TIMESTAMP_COLUMNS:
+        return _timestamp(token)
+    try:
+        return uuid.UUID(token.value)
+    except (AttributeError, TypeError, ValueError):
+        raise errors.invalid_filter(
+            token.position, "an id is a quoted Connec! id"
+        ) from None
+
+
+def _document_path(field):
+    # Each dotted part is a key of the document, never a Django lookup: building the
+    # expression by hand keeps "title.regex" meaning the key "regex" of "title".
+    expression = "document"
+    for key in field.split("."):
+        expression = KeyTransform(key, expression)
+    return expression
+
+
+@dataclass
+class Filter:
+    """A compiled ``$filter``: document paths to alias, and the condition on them."""
+
+    condition: Q = field(default_factory=Q)
+    aliases: dict = field(default_factory=dict)
+
+    def apply(self, records):
+        return records.alias(**self.aliases).filter(self.condition)
+
+
+def _clause(compiled, field_name, operator, token):
+    if field_name in _COLUMNS:
+        path, value = field_name, _column_value(field_name, token)
+        missing = None
     else:
-        path = "document__" + field.replace(".", "__")
+        path = f"_filter_{len(compiled.aliases)}"
+        compiled.aliases[path] = _document_path(field_name)
         value = token.value
+        # A document may lack the field altogether.
+        missing = Q(**{f"{path}__isnull": True})
 
     if value is None:
         if operator not in {"eq", "ne"}:
             raise errors.invalid_filter(
                 token.position, "null can only be compared with eq or ne"
             )
-        is_empty = Q(**{f"{path}__isnull": True}) | Q(**{path: None})
-        return is_empty if operator == "eq" else ~is_empty
+        empty = Q(**{path: None}) | (missing or Q(**{f"{path}__isnull": True}))
+        return empty if operator == "eq" else ~empty
 
     if operator == "eq":
         return Q(**{path: value})
     if operator == "ne":
-        return ~Q(**{path: value})
+        # A record without the field is not equal to the value either.
+        return ~Q(**{path: value}) | missing if missing else ~Q(**{path: value})
     return Q(**{f"{path}__{_LOOKUPS[operator]}": value})
 
 
-def compile_filter(text: str) -> Q:
-    """Parse ``text`` and return the ``Q`` that selects matching records."""
-    condition = Q()
-    for field, operator, token in parse(text):
-        condition &= _clause(field, operator, token)
-    return condition
+def compile_filter(text: str) -> Filter:
+    """Parse ``text`` and return the filter that selects matching records."""
+    compiled = Filter()
+    for field_name, operator, token in parse(text):
+        compiled.condition &= _clause(compiled, field_name, operator, token)
+    return compiled

@@ -8,18 +8,24 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, Left, Trunc
 
 from .models import Record
+from .query import Filter
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
 
 
 def records_query(
-    *, organization, collection: str, condition: Q | None = None, top: int, skip: int
+    *,
+    organization,
+    collection: str,
+    record_filter: Filter | None = None,
+    top: int,
+    skip: int,
 ) -> tuple[list[Record], int]:
     """Return one page of the collection's records and how many match in all."""
     records = Record.objects.filter(organization=organization, collection=collection)
-    if condition is not None:
-        records = records.filter(condition)
+    if record_filter is not None:
+        records = record_filter.apply(records)
     page = list(records.order_by("created_at", "id")[skip : skip + top])
     return page, records.count()
 

@@ -5,6 +5,7 @@ instance and the transaction it belongs to) and the webhook outbox rows for the 
 apps are committed together or not at all.
 """
 
+import math
 import uuid
 
 from django.db import transaction
@@ -20,9 +21,41 @@ from .representation import OWNED_KEYS
 # Write options travel inside the document in the original API; they are not data.
 _OPTIONS_KEY = "opts"
 
+# Deeper documents are refused: nothing in any collection needs more, and every app
+# that receives the record would have to parse it.
+MAX_DEPTH = 32
+
 
 def _pointer(collection, path):
     return "/" + "/".join([collection, *(str(part) for part in path)])
+
+
+def _unstorable(value, path, depth=0):
+    """Return ``(path, reason)`` for the first value PostgreSQL's jsonb cannot hold."""
+    if depth > MAX_DEPTH:
+        return path, f"is nested more than {MAX_DEPTH} levels deep"
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, "is not a finite number"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path, "contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path, "is not valid Unicode text"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _unstorable(key, path, depth) or _unstorable(
+                item, [*path, key], depth + 1
+            )
+            if problem:
+                return problem
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _unstorable(item, [*path, index], depth + 1)
+            if problem:
+                return problem
+    return None
 
 
 def document_validate(collection: str, attributes: dict) -> dict:
@@ -32,6 +65,11 @@ def document_validate(collection: str, attributes: dict) -> dict:
         for key, value in attributes.items()
         if key not in OWNED_KEYS and key != _OPTIONS_KEY
     }
+    problem = _unstorable(document, [])
+    if problem:
+        path, reason = problem
+        where = ".".join(map(str, [collection, *path]))
+        raise errors.invalid_field(_pointer(collection, path), f"{where} {reason}.")
     found = sorted(
         collections.validator(collection).iter_errors(document),
         key=lambda error: list(map(str, error.absolute_path)),
@@ -96,7 +134,13 @@ def record_update(
         # Lock the row so that two concurrent partial updates cannot lose each other.
         record = Record.objects.select_for_update().get(pk=record.pk)
         merged = {**record.document, **attributes}
-        record.document = document_validate(record.collection, merged)
+        document = document_validate(record.collection, merged)
+        # Nothing changed: no new version, and no echo to the other apps (two apps
+        # writing back what they receive would otherwise ping-pong for ever).
+        if document == record.document:
+            return record
+
+        record.document = document
         record.updated_at = timezone.now()
         _save(record, app_instance)
     return record

@@ -1,9 +1,9 @@
 """The Connec! REST API: ``/connec/api/v2/<group_id>/<collection>[/<id>]``."""
 
+import re
 import uuid
 
 from django.http import QueryDict
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,7 +12,7 @@ from hub import selectors as hub_selectors
 from .. import collections, errors, query, selectors, services
 from ..representation import record_json
 from .authentication import AppCredentialsAuthentication, IsApp
-from .parsers import AnyJSONParser, JSONAPIParser
+from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
 
 
 def _paging(params: QueryDict) -> tuple[int, int]:
@@ -20,7 +20,7 @@ def _paging(params: QueryDict) -> tuple[int, int]:
         raw = params.get(name, "")
         if raw == "":
             return default
-        if not raw.isdigit() or not lowest <= int(raw) <= highest:
+        if not re.fullmatch(r"[0-9]+", raw) or not lowest <= int(raw) <= highest:
             raise errors.invalid_paging(
                 name, f"{name} must be a whole number from {lowest} to {highest}."
             )
@@ -34,7 +34,7 @@ def _paging(params: QueryDict) -> tuple[int, int]:
 class ConnecView(APIView):
     authentication_classes = [AppCredentialsAuthentication]
     permission_classes = [IsApp]
-    parser_classes = [JSONParser, JSONAPIParser, AnyJSONParser]
+    parser_classes = [ConnecJSONParser, JSONAPIParser, FormEncodedJSONParser]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -69,12 +69,12 @@ class CollectionView(ConnecView):
     def get(self, request, group_id, collection):
         top, skip = _paging(request.query_params)
         filter_text = request.query_params.get("$filter", "").strip()
-        condition = query.compile_filter(filter_text) if filter_text else None
+        record_filter = query.compile_filter(filter_text) if filter_text else None
 
         records, total = selectors.records_query(
             organization=self.app_instance.organization,
             collection=collection,
-            condition=condition,
+            record_filter=record_filter,
             top=top,
             skip=skip,
         )

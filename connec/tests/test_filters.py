@@ -66,3 +66,45 @@ def test_null_compared_with_gt_is_refused(invoicer):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "invalid_filter"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["title.regex eq '.*'", "title__regex eq '.*'", "title.contains eq 'Web'"],
+)
+def test_django_lookup_names_are_plain_keys_of_the_document(invoices, invoicer, text):
+    # "regex" or "contains" is a key like any other: no invoice has such a key.
+    assert numbers(invoices, invoicer, text) == []
+
+
+def test_ne_keeps_records_that_lack_the_field(invoices, invoicer):
+    assert numbers(invoices, invoicer, "balance ne 5") == ["A", "B", "C", "D"]
+    assert numbers(invoices, invoicer, "title ne 'zzz'") == ["A", "B", "C", "D"]
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("id eq 'abc'", 7),
+        ("id gt 42", 7),
+        ("created_at gt '2026-02-30'", 15),
+        ("updated_at gt '2026-01-01T25:00:00'", 15),
+        ("created_at eq null", 15),
+    ],
+)
+def test_bad_values_for_record_columns_are_400(invoicer, text, position):
+    response = invoicer.client().get(url(invoicer.group_id), {"$filter": text})
+
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["code"] == "invalid_filter"
+    assert error["detail"].startswith(f"At character {position} of $filter:")
+
+
+def test_a_record_is_found_by_its_id(invoices, invoicer):
+    listed = invoices.get(url(invoicer.group_id)).json()["invoices"]
+    wanted = listed[1]["id"]
+
+    response = invoices.get(url(invoicer.group_id), {"$filter": f"id eq '{wanted}'"})
+
+    assert [invoice["id"] for invoice in response.json()["invoices"]] == [wanted]

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from connec.models import Delivery, Record
@@ -189,9 +191,7 @@ def test_bad_bodies_are_refused_and_nothing_is_written(
 
     assert response.status_code == status
     assert response.json()["errors"][0]["code"] == code
-    assert Record.objects.count() == 0
-    assert Record.history.count() == 0
-    assert Delivery.objects.count() == 0
+    assert_nothing_written()
 
 
 def test_schema_violation_names_every_invalid_field(invoicer):
@@ -232,7 +232,7 @@ def test_unknown_collection_is_404(invoicer):
 
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "unknown_collection"
-    assert Record.objects.count() == 0
+    assert_nothing_written()
 
 
 @pytest.mark.parametrize(
@@ -249,15 +249,19 @@ def test_missing_or_wrong_credentials_are_401(invoicer, authorization, code):
 
     assert response.status_code == 401
     assert response.json()["errors"][0]["code"] == code
-    assert Record.objects.count() == 0
+    assert_nothing_written()
 
 
 def test_wrong_key_for_a_real_api_id_is_401(invoicer):
     invoicer.api_key = "not-the-key"
 
-    response = invoicer.client().get(url(invoicer.group_id))
+    response = invoicer.client().post(
+        url(invoicer.group_id), {"invoices": INVOICE}, format="json"
+    )
 
     assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "invalid_credentials"
+    assert_nothing_written()
 
 
 def test_group_of_another_app_is_404_and_writes_nothing(invoicer, ledger):
@@ -267,7 +271,7 @@ def test_group_of_another_app_is_404_and_writes_nothing(invoicer, ledger):
 
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "group_not_found"
-    assert Record.objects.count() == 0
+    assert_nothing_written()
 
 
 def test_group_of_another_organisation_is_404_and_writes_nothing(
@@ -283,7 +287,7 @@ def test_group_of_another_organisation_is_404_and_writes_nothing(
 
     assert listed.status_code == 404
     assert written.status_code == 404
-    assert Record.objects.count() == 0
+    assert_nothing_written()
 
 
 def test_same_app_listed_on_another_tenant_cannot_reach_this_tenant(invoicer):
@@ -296,7 +300,7 @@ def test_same_app_listed_on_another_tenant_cannot_reach_this_tenant(invoicer):
     response = client.post(url(invoicer.group_id), {"invoices": INVOICE}, format="json")
 
     assert response.status_code == 404
-    assert Record.objects.count() == 0
+    assert_nothing_written()
 
 
 def test_records_of_another_organisation_are_not_found(invoicer, organization):
@@ -331,7 +335,10 @@ def test_a_filter_that_does_not_parse_says_where(invoicer, text, position):
     assert error["detail"].startswith(f"At character {position} of $filter:")
 
 
-@pytest.mark.parametrize("params", [{"$top": "0"}, {"$top": "501"}, {"$skip": "-1"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"$top": "0"}, {"$top": "501"}, {"$skip": "-1"}, {"$top": "²"}, {"$top": "３"}],
+)
 def test_paging_out_of_range_is_400(invoicer, params):
     response = invoicer.client().get(url(invoicer.group_id), params)
 
@@ -350,7 +357,7 @@ def test_a_date_that_does_not_exist_is_refused(invoicer, day):
     assert response.status_code == 400
     [error] = response.json()["errors"]
     assert error["source"]["pointer"] == "/invoices/transaction_date"
-    assert Record.objects.count() == 0
+    assert_nothing_written()
 
 
 def test_a_moment_with_a_time_zone_is_accepted(invoicer):
@@ -361,3 +368,110 @@ def test_a_moment_with_a_time_zone_is_accepted(invoicer):
     )
 
     assert response.status_code == 201
+
+
+def assert_nothing_written():
+    assert Record.objects.count() == 0
+    assert Record.history.count() == 0
+    assert Delivery.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ('{"invoices": {"type": "CUSTOMER", "balance": 1e400}}', "/invoices/balance"),
+        ('{"invoices": {"type": "CUSTOMER", "title": "a\\u0000b"}}', "/invoices/title"),
+        ('{"invoices": {"type": "CUSTOMER", "title": "a\\ud800b"}}', "/invoices/title"),
+        ('{"invoices": {"type": "CUSTOMER", "x\\u0000": 1}}', "/invoices"),
+        (
+            '{"invoices": {"type": "CUSTOMER", "amount": {"total_amount": 1e308}}}',
+            "/invoices/amount/total_amount",
+        ),
+        (
+            '{"invoices": {"type": "CUSTOMER", "extra": ' + "[" * 40 + "]" * 40 + "}}",
+            "/invoices/extra/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0",
+        ),
+    ],
+)
+def test_values_postgresql_cannot_store_are_refused_as_invalid_fields(
+    invoicer, ledger, body, pointer
+):
+    response = invoicer.client().post(
+        url(invoicer.group_id), body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_field"
+    assert error["source"]["pointer"] == pointer
+    assert_nothing_written()
+
+
+def test_a_body_nested_too_deep_for_the_parser_is_malformed(invoicer):
+    body = '{"invoices": ' + "[" * 5000 + "]" * 5000 + "}"
+
+    response = invoicer.client().post(
+        url(invoicer.group_id), body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "malformed_json"
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/vnd.api+json", ""]
+)
+def test_json_bodies_are_read_whatever_json_type_is_sent(invoicer, content_type):
+    client = invoicer.client()
+    body = json.dumps({"invoices": INVOICE})
+
+    if content_type:
+        response = client.post(url(invoicer.group_id), body, content_type=content_type)
+    else:  # curl -d without a header says it sends a form
+        response = client.generic(
+            "POST",
+            url(invoicer.group_id),
+            body,
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    assert response.status_code == 201
+    assert Record.objects.get().document == INVOICE
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "text/plain"])
+def test_other_content_types_are_415(invoicer, content_type):
+    response = invoicer.client().post(
+        url(invoicer.group_id),
+        json.dumps({"invoices": INVOICE}),
+        content_type=content_type,
+    )
+
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["code"] == "unsupported_media_type"
+    assert_nothing_written()
+
+
+def test_a_put_that_changes_nothing_writes_no_version_and_tells_no_one(
+    invoicer, ledger
+):
+    created = invoicer.client().post(
+        url(invoicer.group_id), {"invoices": INVOICE}, format="json"
+    )
+    record_id = created.json()["invoices"]["id"]
+
+    for attributes in [{}, {"title": INVOICE["title"]}]:
+        response = ledger.client().put(
+            url(ledger.group_id, record_id=record_id),
+            {"invoices": attributes},
+            format="json",
+        )
+        assert response.status_code == 200
+
+    assert Record.history.count() == 1
+    assert Delivery.objects.count() == 1
+    assert (
+        response.json()["invoices"]["updated_at"]
+        == (created.json()["invoices"]["updated_at"])
+    )
