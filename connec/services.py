@@ -110,6 +110,10 @@ def record_create(
     document = document_validate(collection, attributes)
 
     with transaction.atomic():
+        # Limitation: the time is taken before the commit, so two writers can commit
+        # in the other order than their times; a poller asking "updated_at gt T"
+        # right at that moment can miss the earlier one. Pollers should overlap
+        # their window by a few seconds until Connec! offers a commit-ordered cursor.
         now = timezone.now()
         record = Record(
             organization=app_instance.organization,

@@ -10,6 +10,10 @@ def delivery_send_task(delivery_id):
     if retry_in is not None:
         delivery_send_task.apply_async((delivery_id,), countdown=retry_in)
 
+    waiting = webhooks.delivery_next(delivery_id)
+    if waiting is not None:
+        delivery_send_task.delay(waiting)
+
 
 @shared_task(ignore_result=True)
 def deliveries_due_task():

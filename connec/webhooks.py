@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -69,7 +69,9 @@ def deliveries_create(*, record, origin):
     )
     if deliveries:
         ids = [str(delivery.id) for delivery in deliveries]
-        transaction.on_commit(lambda: _queue(ids))
+        # Robust: the change is committed whatever the broker says; if queueing
+        # fails, the periodic sweep (deliveries_due) sends the rows later.
+        transaction.on_commit(lambda: _queue(ids), robust=True)
     return deliveries
 
 
@@ -95,18 +97,40 @@ def _check_destination(url):
             )
 
 
+_UNSETTLED = (Delivery.Status.PENDING, Delivery.Status.SENDING)
+
+
+def _earlier_unsettled():
+    """Deliveries of the same record to the same app that must go out first."""
+    return Delivery.objects.filter(
+        app_instance=OuterRef("app_instance"),
+        record=OuterRef("record"),
+        status__in=_UNSETTLED,
+        created_at__lt=OuterRef("created_at"),
+    )
+
+
 def _claim(delivery_id):
-    """Mark the delivery as being sent; return False if another worker has it."""
+    """Mark the delivery as being sent; return False if it is not its turn.
+
+    It is not its turn when another worker has it, when its next try is not due, or
+    when an earlier change of the same record has not reached the same app yet: an
+    app must never receive an older version after a newer one.
+    """
     now = timezone.now()
-    claimed = Delivery.objects.filter(
-        pk=delivery_id,
-        status=Delivery.Status.PENDING,
-        next_attempt_at__lte=now,
-    ).update(
-        status=Delivery.Status.SENDING,
-        attempts=F("attempts") + 1,
-        # While sending, this marks when the claim was made (see deliveries_due).
-        next_attempt_at=now,
+    claimed = (
+        Delivery.objects.filter(
+            pk=delivery_id,
+            status=Delivery.Status.PENDING,
+            next_attempt_at__lte=now,
+        )
+        .exclude(Exists(_earlier_unsettled()))
+        .update(
+            status=Delivery.Status.SENDING,
+            attempts=F("attempts") + 1,
+            # While sending, this marks when the claim was made (see deliveries_due).
+            next_attempt_at=now,
+        )
     )
     return claimed == 1
 
@@ -135,13 +159,12 @@ def delivery_send(delivery_id) -> int | None:
     delivery = Delivery.objects.select_related("app_instance__organization").get(
         pk=delivery_id
     )
-    listing = hub_selectors.app_listing_for_instance(delivery.app_instance)
-    attempt = DeliveryAttempt(
-        delivery=delivery, number=delivery.attempts, url=listing.notification_url
-    )
+    attempt = DeliveryAttempt(delivery=delivery, number=delivery.attempts, url="")
     started = time.monotonic()
     permanent = False
     try:
+        listing = hub_selectors.app_listing_for_instance(delivery.app_instance)
+        attempt.url = listing.notification_url
         _check_destination(listing.notification_url)
         body, headers, auth = _signed_request(delivery, listing)
         response = requests.post(
@@ -159,10 +182,31 @@ def delivery_send(delivery_id) -> int | None:
         permanent = True
     except requests.RequestException as failure:
         attempt.error = f"{type(failure).__name__}: {failure}"
+    except Exception as failure:
+        # Anything else (an unreadable key after a SECRET_KEY change, a name that
+        # does not resolve, a listing removed) is logged on the attempt and retried
+        # on the schedule like a failed request, rather than leaving the delivery
+        # stuck in "sending".
+        logger.exception("webhook delivery=%s could not be sent", delivery.id)
+        attempt.error = f"{type(failure).__name__}: {failure}"
     attempt.duration_ms = int((time.monotonic() - started) * 1000)
     attempt.save()
 
     return _settle(delivery, attempt, permanent=permanent)
+
+
+def delivery_next(delivery_id) -> str | None:
+    """Return the delivery that was waiting for this one to settle, if any."""
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None or delivery.status in _UNSETTLED:
+        return None
+    waiting = Delivery.objects.filter(
+        app_instance_id=delivery.app_instance_id,
+        record_id=delivery.record_id,
+        status=Delivery.Status.PENDING,
+        created_at__gt=delivery.created_at,
+    ).order_by("created_at")
+    return next((str(pk) for pk in waiting.values_list("pk", flat=True)[:1]), None)
 
 
 def _settle(delivery, attempt, *, permanent):

@@ -99,6 +99,11 @@ class WebhookReceiver:
     requests: list = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
     status: int = 200
+    # Answers for the next requests, in order, before falling back to ``status``.
+    statuses: list = field(default_factory=list)
+
+    def next_status(self):
+        return self.statuses.pop(0) if self.statuses else self.status
 
     def wait(self, count=1, timeout=10.0):
         deadline = time.monotonic() + timeout
@@ -119,7 +124,7 @@ def webhook_receiver():
                 ReceivedRequest("POST", self.path, dict(self.headers.items()), body)
             )
             receiver.arrived.set()
-            self.send_response(receiver.status)
+            self.send_response(receiver.next_status())
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -1,13 +1,16 @@
 import base64
 import datetime
+import uuid
 
 import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from connec import webhooks
-from connec.models import Delivery, DeliveryAttempt
+from connec.models import Delivery, DeliveryAttempt, Record
+from connec.tasks import delivery_send_task
 from connec.tests.test_records_api import INVOICE, url
+from hub.models import AppListing
 from maestrano.testing import app_setup
 
 NOTIFICATIONS = "/maestrano/connec/notifications"
@@ -181,3 +184,58 @@ def test_replay_sends_a_failed_delivery_again(
 
     assert Delivery.objects.get().status == Delivery.Status.DELIVERED
     assert len(webhook_receiver.requests) == 1
+
+
+def test_an_app_never_receives_an_older_version_after_a_newer_one(
+    apps, webhook_receiver, django_capture_on_commit_callbacks
+):
+    invoicer, ledger = apps
+    webhook_receiver.statuses = [500]
+    created = post_invoice(invoicer, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        invoicer.client().put(
+            url(invoicer.group_id, record_id=created["id"]),
+            {"invoices": {"title": "Second version"}},
+            format="json",
+        )
+    first = Delivery.objects.earliest("created_at")
+
+    assert len(webhook_receiver.requests) == 1  # the second waits behind the first
+    Delivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
+    delivery_send_task(str(first.pk))
+
+    titles = [r.json()["invoices"][0]["title"] for r in webhook_receiver.requests]
+    assert titles == ["Website redesign", "Website redesign", "Second version"]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_an_unexpected_failure_is_logged_on_the_attempt_and_retried(
+    apps, webhook_receiver, django_capture_on_commit_callbacks
+):
+    invoicer, ledger = apps
+    AppListing.objects.filter(pk=ledger.listing.pk).update(api_key_sealed="garbage")
+
+    post_invoice(invoicer, django_capture_on_commit_callbacks)
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.PENDING
+    assert delivery.attempts == 1
+    assert delivery.attempt_log.get().error.startswith("InvalidToken")
+    assert webhook_receiver.requests == []
+
+
+def test_a_write_is_kept_when_the_broker_cannot_take_the_task(
+    apps, django_capture_on_commit_callbacks, monkeypatch
+):
+    invoicer, _ = apps
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to the broker")
+
+    monkeypatch.setattr(delivery_send_task, "delay", broker_down)
+
+    created = post_invoice(invoicer, django_capture_on_commit_callbacks)
+
+    assert Record.objects.get().id == uuid.UUID(created["id"])
+    assert Delivery.objects.get().status == Delivery.Status.PENDING
+    assert webhooks.deliveries_due() == [str(Delivery.objects.get().pk)]
