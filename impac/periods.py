@@ -2,7 +2,8 @@
 
 A window is a period kind (days, weeks, months, quarters or years) and two dates,
 both included. Widgets chart at most ``MAX_INTERVALS`` periods, as the original
-Impac! did: a window reaching further back is cut at its start.
+Impac! did: a window reaching further back is cut at its start. A window the caller
+left open starts where a period starts, so that each period it lists is whole.
 """
 
 import re
@@ -31,7 +32,10 @@ _MONTH_NAMES = (
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Keeps the period arithmetic (20 periods back, one period on) inside the calendar
-# Python knows; invoices outside these years are mistakes, not history.
+# Python knows; invoices outside these years are mistakes, not history. A date
+# outside is refused when the caller writes it, and never made up for them.
+# 1900-01-01 is a Monday as well as a 1 January, so every kind of period starts on
+# it and a window clamped to it still lists whole periods.
 _EARLIEST = date(1900, 1, 1)
 _LATEST = date(2999, 12, 31)
 
@@ -128,8 +132,10 @@ class HistParameters:
 def hist_parameters_parse(raw: dict, *, today: date) -> HistParameters:
     """Return the window that ``raw`` (``period``, ``from``, ``to``) asks for.
 
-    Missing values default to monthly periods over the twelve months up to today
-    (or up to ``to``). A window of more than ``MAX_INTERVALS`` periods keeps its
+    Missing values default to monthly periods over the twelve months up to
+    ``today`` (or up to ``to``); with another period, the window starts where the
+    period holding the first of those months starts (on 1 January for years), but
+    never before 1900. A window of more than ``MAX_INTERVALS`` periods keeps its
     latest ones. Anything unreadable raises ``invalid_hist_parameters``.
     """
     name = (raw.get("period") or DEFAULT_PERIOD).upper()
@@ -140,12 +146,19 @@ def hist_parameters_parse(raw: dict, *, today: date) -> HistParameters:
     period = PERIODS[name]
 
     end = _date(raw, "to") or today
-    start = _date(raw, "from") or _months_later(end, 1 - DEFAULT_MONTHS)
+    start = _date(raw, "from") or _default_start(period, end)
     if start > end:
         raise errors.invalid_hist_parameters("from", "from must not be after to.")
 
     earliest = period.shift(period.start_of(end), 1 - MAX_INTERVALS)
     return HistParameters(period=period, start=max(start, earliest), end=end)
+
+
+def _default_start(period: Period, end: date) -> date:
+    # From the period's start: a yearly window over the last twelve months that
+    # began in December would list a year holding one month of its invoices.
+    start = period.start_of(_months_later(end, 1 - DEFAULT_MONTHS))
+    return max(start, _EARLIEST)
 
 
 def _date(raw: dict, name: str) -> date | None:

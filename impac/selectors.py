@@ -1,6 +1,8 @@
-"""Reads of Impac!: which organisations a widget request may consolidate."""
+"""Reads of Impac!: which organisations a widget request may consolidate, and when."""
 
 import logging
+import zoneinfo
+from datetime import date, datetime
 
 from hub import selectors as hub_selectors
 from hub.models import AppListing
@@ -42,3 +44,14 @@ def organizations_for_widget(
             )
             raise errors.organization_forbidden(uid)
     return [by_uid[uid] for uid in uids]
+
+
+def widget_today(*, organizations: list, now: datetime) -> date:
+    """Return the date it is at ``now`` for the first of ``organizations``.
+
+    That date ends a widget's default window. It is read in the organisation's own
+    time zone, so that just after midnight in Auckland the new day's invoices
+    count; consolidated organisations share the first one's day, as they share
+    its currency.
+    """
+    return now.astimezone(zoneinfo.ZoneInfo(organizations[0].timezone)).date()

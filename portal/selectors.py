@@ -1,9 +1,10 @@
 """What the portal's pages show, gathered from the hub, Connec! and Impac!."""
 
-from datetime import date
+from datetime import datetime
 
 from connec import selectors as connec_selectors
 from hub import selectors as hub_selectors
+from impac import selectors as impac_selectors
 from impac.engines.invoices import invoices_summary
 from impac.periods import hist_parameters_parse
 
@@ -31,11 +32,16 @@ def invoices_chart(summary_content: dict) -> dict:
     }
 
 
-def organization_overview(*, organization, today: date) -> dict:
-    """Return the organisation page's content: apps, latest records, invoicing."""
+def organization_overview(*, organization, now: datetime) -> dict:
+    """Return the organisation page's content: apps, latest records, invoicing.
+
+    Invoicing covers the twelve months up to the organisation's own today at
+    ``now``, as Impac! gives them by default.
+    """
     records = connec_selectors.records_latest(
         organization=organization, limit=LATEST_RECORDS
     )
+    today = impac_selectors.widget_today(organizations=[organization], now=now)
     invoices = invoices_summary(
         organizations=[organization],
         hist_parameters=hist_parameters_parse({}, today=today),

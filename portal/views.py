@@ -27,6 +27,6 @@ def organization_detail(request, uid):
         raise Http404("No such organisation among yours.")
 
     overview = selectors.organization_overview(
-        organization=organization, today=timezone.localdate()
+        organization=organization, now=timezone.now()
     )
     return render(request, "portal/organization.html", overview)

@@ -47,9 +47,10 @@ class WidgetView(APIView):
     - ``metadata[hist_parameters][period]``: DAILY, WEEKLY, MONTHLY (default),
       QUARTERLY or YEARLY.
     - ``metadata[hist_parameters][from]`` and ``[to]``: dates as YYYY-MM-DD, both
-      included; by default the twelve months up to today. At most 20 periods are
-      computed: an earlier ``from`` is moved forward, as ``hist_parameters`` in the
-      answer shows.
+      included; by default the twelve months up to today in the first
+      organisation's time zone, from the start of the period holding the first of
+      those months (1 January for YEARLY). At most 20 periods are computed: an
+      earlier ``from`` is moved forward, as ``hist_parameters`` in the answer shows.
 
     Callers are apps (HTTP Basic with their API id and key), which may name the
     organisations where they have an active instance, or signed-in people (the
@@ -74,12 +75,18 @@ class WidgetView(APIView):
         }
 
     Period keys are ``2026-11-20`` (daily), ``2026-W47`` (ISO week), ``2026-11``,
-    ``2026-Q4`` and ``2026``. Errors use the platform error body with the codes of
-    ``impac.errors``; a missing or wrong credential is 401.
+    ``2026-Q4`` and ``2026``. Amounts are exact to the cent. An amount of ten
+    trillion or more either way, or not a number (only an app's mistake stores
+    such invoices), is ``null``, and so is every figure computed from it: its
+    period's paid and the totals; the other figures are still given. Errors use the
+    platform error body with the codes of ``impac.errors``; a missing or wrong
+    credential is 401.
     """
 
     authentication_classes = [AppCredentialsAuthentication, SessionAuthentication]
     permission_classes = [IsAppOrPerson]
+    # What time it is; tests pass their own with as_view(now=...).
+    now = staticmethod(timezone.now)
 
     def get(self, request, endpoint):
         engine = engines.engine_get(endpoint)
@@ -99,7 +106,7 @@ class WidgetView(APIView):
                 name: params.get(f"metadata[hist_parameters][{name}]", "")
                 for name in _HIST_PARAMETERS
             },
-            today=timezone.localdate(),
+            today=selectors.widget_today(organizations=organizations, now=self.now()),
         )
         content = engine.compute(
             organizations=organizations, hist_parameters=hist_parameters

@@ -1,7 +1,9 @@
-from datetime import date
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory
 
 from connec.models import Record
 from hub.models import AppInstance, Membership
@@ -11,6 +13,7 @@ from hub.tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from impac.api.views import WidgetView
 from impac.engines.invoices import invoices_summary
 from impac.periods import hist_parameters_parse
 from impac.tests.factories import InvoiceFactory
@@ -45,6 +48,15 @@ def session_client(user):
     client = APIClient()
     client.force_login(user)
     return client
+
+
+def widget_at(now, app, query):
+    """Ask the widget as ``app`` would when it is ``now``."""
+    request = APIRequestFactory().get(
+        URL, query, HTTP_AUTHORIZATION=app.authorization()
+    )
+    view = WidgetView.as_view(now=lambda: now)
+    return view(request, endpoint="invoices/summary")
 
 
 def test_summary_gives_invoiced_paid_and_due_per_month(invoicer, organization):
@@ -223,15 +235,179 @@ def test_the_summary_is_one_database_query(organization, django_assert_num_queri
 
 
 def test_default_window_is_the_last_twelve_months(invoicer, organization):
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+    response = widget_at(
+        now, invoicer, {"metadata[organization_ids][]": [organization.uid]}
+    )
+
+    content = response.data["content"]
+    assert response.status_code == 200
+    assert [entry["period"] for entry in content["summary"]] == [
+        "2025-12",
+        *(f"2026-{month:02d}" for month in range(1, 12)),
+    ]
+    assert content["hist_parameters"] == {
+        "period": "MONTHLY",
+        "from": "2025-12-01",
+        "to": "2026-11-20",
+    }
+
+
+def test_default_yearly_window_counts_the_whole_of_its_first_year(
+    invoicer, organization
+):
+    InvoiceFactory(organization=organization, total=50.0, transaction_date="2025-06-15")
+
     response = invoicer.client().get(
-        URL, {"metadata[organization_ids][]": [organization.uid]}
+        URL,
+        {
+            "metadata[organization_ids][]": [organization.uid],
+            "metadata[hist_parameters][period]": "YEARLY",
+            "metadata[hist_parameters][to]": "2026-11-30",
+        },
     )
 
     content = response.json()["content"]
+    assert content["summary"] == [
+        month("2025", "2025", 50.0, 0.0, 50.0),
+        month("2026", "2026"),
+    ]
+    assert content["hist_parameters"] == {
+        "period": "YEARLY",
+        "from": "2025-01-01",
+        "to": "2026-11-30",
+    }
+
+
+# Half past midnight on 1 December in Auckland (UTC+13 in summer), still 30 November
+# in UTC.
+AUCKLAND_PAST_MIDNIGHT = datetime(2026, 11, 30, 11, 30, tzinfo=UTC)
+
+
+def test_default_window_ends_today_in_the_organisations_time_zone(
+    invoicer, organization
+):
+    organization.timezone = "Pacific/Auckland"
+    organization.save()
+    InvoiceFactory(organization=organization, total=70.0, transaction_date="2026-12-01")
+
+    response = widget_at(
+        AUCKLAND_PAST_MIDNIGHT,
+        invoicer,
+        {"metadata[organization_ids][]": [organization.uid]},
+    )
+
+    content = response.data["content"]
+    assert content["hist_parameters"] == {
+        "period": "MONTHLY",
+        "from": "2026-01-01",
+        "to": "2026-12-01",
+    }
+    assert content["summary"][-1] == month("2026-12", "Dec 2026", 70.0, 0.0, 70.0)
+
+
+@pytest.mark.parametrize(
+    ("first_zone", "second_zone", "to"),
+    [
+        ("Pacific/Auckland", "UTC", "2026-12-01"),
+        ("UTC", "Pacific/Auckland", "2026-11-30"),
+    ],
+)
+def test_several_organisations_share_the_first_ones_today(
+    invoicer, organization, first_zone, second_zone, to
+):
+    sister = OrganizationFactory(tenant=organization.tenant, timezone=second_zone)
+    AppInstanceFactory(app=invoicer.listing.app, organization=sister)
+    organization.timezone = first_zone
+    organization.save()
+
+    response = widget_at(
+        AUCKLAND_PAST_MIDNIGHT,
+        invoicer,
+        {"metadata[organization_ids][]": [organization.uid, sister.uid]},
+    )
+
+    assert response.data["content"]["hist_parameters"]["to"] == to
+
+
+def test_absurd_amounts_are_null_and_spare_the_other_periods(
+    invoicer, organization, caplog
+):
+    InvoiceFactory(
+        organization=organization, total=250.0, transaction_date="2026-10-03"
+    )
+    InvoiceFactory(
+        organization=organization, total=1e308, transaction_date="2026-11-02"
+    )
+    InvoiceFactory(
+        organization=organization, total=1e308, transaction_date="2026-11-20"
+    )
+
+    response = invoicer.client().get(URL, params(organization))
+
     assert response.status_code == 200
-    assert len(content["summary"]) == 12
-    assert content["hist_parameters"]["period"] == "MONTHLY"
-    assert content["hist_parameters"]["from"].endswith("-01")
+    content = response.json()["content"]
+    assert content["summary"] == [
+        month("2026-09", "Sep 2026"),
+        month("2026-10", "Oct 2026", 250.0, 0.0, 250.0),
+        month("2026-11", "Nov 2026", None, None, None),
+    ]
+    assert content["totals"] == {"invoiced": None, "paid": None, "due": None}
+    assert [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "impac.engines.invoices"
+    ] == [
+        "invoices summary has amounts out of range: "
+        f"orgs={organization.uid} from=2026-09-01 to=2026-11-30"
+    ]
+
+
+def test_what_is_known_of_a_period_with_an_absurd_amount_is_given(
+    invoicer, organization
+):
+    InvoiceFactory(
+        organization=organization,
+        total=1e308,
+        balance=0.0,
+        invoice_status="PAID",
+        transaction_date="2026-11-02",
+    )
+    InvoiceFactory(organization=organization, total=80.0, balance=30.0)
+
+    response = invoicer.client().get(URL, params(organization))
+
+    content = response.json()["content"]
+    assert content["summary"][-1] == month("2026-11", "Nov 2026", None, None, 30.0)
+    assert content["totals"] == {"invoiced": None, "paid": None, "due": 30.0}
+
+
+def test_amounts_are_exact_to_the_cent_in_the_json(invoicer, organization):
+    InvoiceFactory(
+        organization=organization, total=9999999999.99, transaction_date="2026-09-30"
+    )
+    InvoiceFactory(organization=organization, total=0.1, transaction_date="2026-10-01")
+    InvoiceFactory(organization=organization, total=0.2, transaction_date="2026-10-02")
+    InvoiceFactory(organization=organization, total=10.005, balance=0.004)
+
+    response = invoicer.client().get(URL, params(organization))
+
+    # Read as decimals, so that a number a float cannot tell apart still fails.
+    content = json.loads(response.content, parse_float=Decimal)["content"]
+    assert content["summary"] == [
+        month(
+            "2026-09", "Sep 2026", Decimal("9999999999.99"), 0, Decimal("9999999999.99")
+        ),
+        month("2026-10", "Oct 2026", Decimal("0.30"), 0, Decimal("0.30")),
+        # Paid is invoiced less due as shown, so that each row adds up.
+        month("2026-11", "Nov 2026", Decimal("10.01"), Decimal("10.01"), 0),
+    ]
+    assert content["totals"] == {
+        "invoiced": Decimal("10000000010.30"),
+        "paid": Decimal("10.01"),
+        "due": Decimal("10000000000.29"),
+    }
 
 
 def test_an_app_is_refused_an_organisation_where_it_has_no_instance(

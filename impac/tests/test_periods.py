@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -31,6 +31,71 @@ def test_default_window_ends_at_the_given_to():
         "from": "2025-04-01",
         "to": "2026-03-15",
     }
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "starts"),
+    [
+        ("YEARLY", "2025-01-01", [date(2025, 1, 1), date(2026, 1, 1)]),
+        (
+            "QUARTERLY",
+            "2025-10-01",
+            [date(2025, 10, 1), *(date(2026, month, 1) for month in (1, 4, 7, 10))],
+        ),
+        (
+            "WEEKLY",
+            "2026-07-06",
+            [date(2026, 7, 6) + timedelta(weeks=week) for week in range(20)],
+        ),
+        (
+            "DAILY",
+            "2026-11-01",
+            [date(2026, 11, 1) + timedelta(days=day) for day in range(20)],
+        ),
+    ],
+)
+def test_default_window_starts_where_its_first_period_starts(period, start, starts):
+    hist_parameters = hist_parameters_parse({"period": period}, today=TODAY)
+
+    assert hist_parameters.as_json() == {
+        "period": period,
+        "from": start,
+        "to": "2026-11-20",
+    }
+    assert hist_parameters.period_starts() == starts
+
+
+def test_default_yearly_window_counts_the_whole_of_last_year():
+    hist_parameters = hist_parameters_parse(
+        {"period": "YEARLY", "to": "2026-11-30"}, today=TODAY
+    )
+
+    assert hist_parameters.as_json() == {
+        "period": "YEARLY",
+        "from": "2025-01-01",
+        "to": "2026-11-30",
+    }
+
+
+@pytest.mark.parametrize(
+    ("period", "to"),
+    [
+        ("MONTHLY", "1900-01-01"),
+        ("QUARTERLY", "1900-05-31"),
+        ("YEARLY", "1900-06-30"),
+        ("WEEKLY", "1900-03-01"),
+        ("DAILY", "1900-01-05"),
+    ],
+)
+def test_default_window_never_starts_before_1900(period, to):
+    hist_parameters = hist_parameters_parse({"period": period, "to": to}, today=TODAY)
+
+    assert hist_parameters.as_json() == {
+        "period": period,
+        "from": "1900-01-01",
+        "to": to,
+    }
+    assert hist_parameters.period_starts()[0] == date(1900, 1, 1)
 
 
 def test_a_window_of_more_than_twenty_periods_keeps_the_latest_twenty():

@@ -1,5 +1,6 @@
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -9,6 +10,7 @@ from connec.models import Record
 from hub.models import AppInstance, Membership
 from hub.tests.factories import AppInstanceFactory, MembershipFactory, UserFactory
 from impac.tests.factories import InvoiceFactory
+from portal.selectors import organization_overview
 
 CHART_DATA = re.compile(
     r'<script id="invoices-chart-data" type="application/json">(.*?)</script>'
@@ -21,6 +23,12 @@ def organization_url(organization):
 
 def chart_data(response):
     return json.loads(CHART_DATA.search(response.content.decode()).group(1))
+
+
+def table_cells(response, part):
+    """Return the text of the cells in the invoices table's ``tbody`` or ``tfoot``."""
+    section = re.search(rf"<{part}>(.*?)</{part}>", response.content.decode(), re.S)
+    return re.findall(r"<td>(.*?)</td>", section.group(1))
 
 
 def test_login_with_the_right_password_opens_a_session(client, owner):
@@ -136,6 +144,51 @@ def test_organisation_page_charts_the_invoices_of_the_last_twelve_months(
     assert data["paid"] == [0.0] * 11 + [250.0]
     assert data["due"] == [0.0] * 11 + [1250.0]
     assert "<td>1,500.00</td>" in response.content.decode()
+
+
+def test_absurd_amounts_show_as_dashes_and_spare_the_other_months(
+    client, owner, organization
+):
+    today = timezone.localdate().isoformat()
+    InvoiceFactory(organization=organization, total=1e308, transaction_date=today)
+    InvoiceFactory(organization=organization, total=1e308, transaction_date=today)
+    client.force_login(owner)
+
+    response = client.get(organization_url(organization))
+
+    data = chart_data(response)
+    assert response.status_code == 200
+    assert data["invoiced"] == [0.0] * 11 + [None]
+    assert data["paid"] == [0.0] * 11 + [None]
+    assert data["due"] == [0.0] * 11 + [None]
+    assert table_cells(response, "tbody")[-4:] == [
+        timezone.localdate().strftime("%b %Y"),
+        "—",
+        "—",
+        "—",
+    ]
+    assert table_cells(response, "tfoot") == ["—", "—", "—"]
+    assert "Infinity" not in response.content.decode()
+
+
+def test_organisation_overview_ends_today_in_the_organisations_time_zone(
+    organization,
+):
+    organization.timezone = "Pacific/Auckland"
+    organization.save()
+    InvoiceFactory(organization=organization, total=70.0, transaction_date="2026-12-01")
+    # Half past midnight on 1 December in Auckland, still 30 November in UTC.
+    now = datetime(2026, 11, 30, 11, 30, tzinfo=UTC)
+
+    overview = organization_overview(organization=organization, now=now)
+
+    assert overview["invoices"]["hist_parameters"] == {
+        "period": "MONTHLY",
+        "from": "2026-01-01",
+        "to": "2026-12-01",
+    }
+    assert overview["invoices_chart"]["labels"][-1] == "Dec 2026"
+    assert overview["invoices_chart"]["invoiced"] == [0.0] * 11 + [70.0]
 
 
 def test_chart_script_and_library_come_from_our_own_static_files(
