@@ -12,6 +12,9 @@ env = environ.Env()
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# Seals the app API keys that webhooks send back (see maestrano/sealing.py); empty
+# means derived from SECRET_KEY, so that rotating SECRET_KEY loses them.
+CREDENTIALS_SEALING_KEY = env.str("CREDENTIALS_SEALING_KEY", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -25,6 +28,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "simple_history",
     "hub",
+    "hub.billing",
     "connec",
     "impac",
     "portal",
@@ -34,6 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees the error pages of every other middleware too.
+    "maestrano.errors.ApiErrorPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,6 +154,11 @@ def logging_settings(log_format, level):
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Django gives these loggers handlers of their own (a console one while
+            # DEBUG is on); without them, their lines reach the root handler
+            # only, once each and in the format above.
+            "django": {"handlers": [], "propagate": True},
+            "django.server": {"handlers": [], "propagate": True},
             "django.db.backends": {"level": "INFO"},
             "celery": {"level": level},
             # The embedded servers narrate every start and stop at INFO.

@@ -1,0 +1,1 @@
+"""Bills and recurring bills that apps submit for the organisations using them."""
