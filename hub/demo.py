@@ -16,16 +16,21 @@ DEMO_APPS = {
 
 def _listing(app, tenant, receiver_url):
     fields = {
-        "host": receiver_url,
         "notification_path": "/maestrano/connec/notifications",
         "subscriptions": ["invoices"],
         "enabled": True,
     }
     listing = AppListing.objects.filter(app=app, tenant=tenant).first()
     if listing is None:
-        listing, _ = services.app_listing_create(app=app, tenant=tenant, **fields)
+        listing, _ = services.app_listing_create(
+            app=app, tenant=tenant, host=receiver_url or DEFAULT_RECEIVER_URL, **fields
+        )
         return listing
 
+    # The receiver moves only when asked: fetching the credentials again must not
+    # send the webhooks back to the default port.
+    if receiver_url is not None:
+        fields["host"] = receiver_url
     for name, value in fields.items():
         setattr(listing, name, value)
     listing.save(update_fields=list(fields))
@@ -33,8 +38,12 @@ def _listing(app, tenant, receiver_url):
 
 
 @transaction.atomic
-def demo_load(*, receiver_url: str = DEFAULT_RECEIVER_URL) -> dict:
-    """Create the demo data if missing (running it again changes nothing else)."""
+def demo_load(*, receiver_url: str | None = None) -> dict:
+    """Create the demo data if missing (running it again changes nothing else).
+
+    ``receiver_url`` moves both apps' webhooks there; without it they stay where
+    they are, or go to ``DEFAULT_RECEIVER_URL`` on the first run.
+    """
     tenant, _ = Tenant.objects.get_or_create(
         name="Demo Marketplace", defaults={"domain": "127.0.0.1"}
     )
@@ -61,9 +70,10 @@ def demo_load(*, receiver_url: str = DEFAULT_RECEIVER_URL) -> dict:
     )
 
     apps = {}
+    listings = {}
     for nid, name in DEMO_APPS.items():
         app, _ = App.objects.get_or_create(nid=f"demo-{nid}", defaults={"name": name})
-        listing = _listing(app, tenant, receiver_url)
+        listing = listings[nid] = _listing(app, tenant, receiver_url)
         instance = AppInstance.objects.filter(
             app=app,
             organization=organization,
@@ -81,5 +91,6 @@ def demo_load(*, receiver_url: str = DEFAULT_RECEIVER_URL) -> dict:
         "user": {"email": user.email, "password": DEMO_PASSWORD, "uid": user.uid},
         "organization": {"uid": organization.uid},
         "apps": apps,
-        "receiver_url": receiver_url,
+        # Where the webhooks go now; the two apps share one receiver.
+        "receiver_url": listings["ledger"].host,
     }

@@ -5,9 +5,13 @@ Errors follow the list form the original Connec! API answered with:
 stable and meant for programs; ``title`` and ``detail`` are meant for people.
 """
 
+import json
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -105,3 +109,110 @@ def api_exception_handler(exc, context):
         return Response(error_body(error), status=exc.status_code)
 
     return None
+
+
+# Django's own error pages (HTML, or its debug pages that list every URL pattern)
+# are for people; the apps calling these paths parse the error body above.
+API_PATH_PREFIXES = ("/connec/", "/impac/", "/hub/api/", "/o/")
+
+BAD_REQUEST = (400, "bad_request", "The request is not valid")
+FORBIDDEN = (403, "forbidden", "Access is not allowed")
+NOT_FOUND = (404, "not_found", "Nothing was found at this address")
+SERVER_ERROR = (
+    500,
+    "server_error",
+    "The server failed to answer",
+    "The failure is logged; try again later",
+)
+PAGE_ERRORS = {
+    error[0]: error for error in (BAD_REQUEST, FORBIDDEN, NOT_FOUND, SERVER_ERROR)
+}
+# Where ApiErrorPageMiddleware keeps the exception a view raised.
+_EXCEPTION = "_maestrano_exception"
+
+
+def is_api_request(request):
+    return request.path_info.startswith(API_PATH_PREFIXES)
+
+
+def _request_too_large():
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return ApiError(
+        413,
+        "request_too_large",
+        "The request body is too large",
+        f"A request body may be at most {limit} bytes",
+    )
+
+
+def _page_error(status, exception):
+    if isinstance(exception, RequestDataTooBig):
+        return _request_too_large()
+    return ApiError(*PAGE_ERRORS[status])
+
+
+def bad_request(request, exception):
+    """Answer ``handler400``: JSON on the API paths, Django's page elsewhere."""
+    if not is_api_request(request):
+        return defaults.bad_request(request, exception)
+    return error_response(_page_error(400, exception))
+
+
+def permission_denied(request, exception):
+    """Answer ``handler403``: JSON on the API paths, Django's page elsewhere."""
+    if not is_api_request(request):
+        return defaults.permission_denied(request, exception)
+    return error_response(_page_error(403, exception))
+
+
+def page_not_found(request, exception):
+    """Answer ``handler404``: JSON on the API paths, Django's page elsewhere."""
+    if not is_api_request(request):
+        return defaults.page_not_found(request, exception)
+    return error_response(_page_error(404, exception))
+
+
+def server_error(request):
+    """Answer ``handler500``: JSON on the API paths, Django's page elsewhere."""
+    if not is_api_request(request):
+        return defaults.server_error(request)
+    return error_response(_page_error(500, None))
+
+
+class ApiErrorPageMiddleware:
+    """Turn Django's error pages on the API paths into the JSON error body.
+
+    With DEBUG off the handlers above answer; with DEBUG on (``make run``) Django
+    answers its debug pages instead, and the 404 one lists every URL pattern. The
+    page is rewritten in place, so its headers and Django's mark that it has
+    logged the error stay (a new response would be logged a second time).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not is_api_request(request) or not _is_error_page(response):
+            return response
+
+        error = _page_error(response.status_code, getattr(request, _EXCEPTION, None))
+        response.status_code = error.status
+        response.content = json.dumps(error_body(error))
+        response["Content-Type"] = "application/json"
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response
+
+    def process_exception(self, request, exception):
+        # Only the exception tells a body over the limit from another bad request.
+        setattr(request, _EXCEPTION, exception)
+
+
+def _is_error_page(response):
+    media_type = response.get("Content-Type", "").split(";")[0]
+    return (
+        response.status_code in PAGE_ERRORS
+        and not response.streaming
+        and not media_type.endswith("json")
+    )

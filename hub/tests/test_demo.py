@@ -47,3 +47,23 @@ def test_demo_run_twice_creates_nothing_more_and_prints_the_same(db):
     assert AppListing.objects.count() == 2
     assert AppInstance.objects.count() == 2
     assert first["receiver_url"] == "http://127.0.0.1:8765"
+
+
+def test_demo_without_a_receiver_url_keeps_the_one_given_before(db):
+    run_demo("--receiver-url", "http://127.0.0.1:18301")
+
+    demo = run_demo()
+
+    assert demo["receiver_url"] == "http://127.0.0.1:18301"
+    hosts = AppListing.objects.order_by("pk").values_list("host", flat=True)
+    assert list(hosts) == ["http://127.0.0.1:18301", "http://127.0.0.1:18301"]
+
+
+def test_demo_with_a_receiver_url_moves_both_apps_there(db):
+    run_demo("--receiver-url", "http://127.0.0.1:18301")
+
+    demo = run_demo("--receiver-url", "http://127.0.0.1:18302")
+
+    assert demo["receiver_url"] == "http://127.0.0.1:18302"
+    hosts = AppListing.objects.order_by("pk").values_list("host", flat=True)
+    assert list(hosts) == ["http://127.0.0.1:18302", "http://127.0.0.1:18302"]

@@ -76,3 +76,25 @@ def test_celery_keeps_the_json_lines_of_production():
     entry = json.loads(lines[0])
     assert entry["name"] == "celery.worker.consumer"
     assert entry["message"] == "worker w1 ready"
+
+
+def test_development_logs_a_server_error_once_in_our_format():
+    program = (
+        "import logging, django; django.setup(); "
+        "logging.getLogger('django.request').error("
+        "'Internal Server Error: %s', '/connec/api/v2/x/invoices')"
+    )
+
+    lines = log_line(
+        "maestrano.settings.development",
+        program,
+        DATABASE_URL="postgres://app:secret@db.internal:5432/maestrano",
+        REDIS_URL="redis://redis.internal:6379/0",
+    )
+
+    assert len(lines) == 1
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ERROR   django.request: "
+        r"Internal Server Error: /connec/api/v2/x/invoices",
+        lines[0],
+    )

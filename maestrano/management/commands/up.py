@@ -43,9 +43,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--receiver-url",
-            default=DEFAULT_RECEIVER_URL,
-            help="Host where the demo apps receive webhooks "
-            f"(default {DEFAULT_RECEIVER_URL}).",
+            help="Host where the demo apps receive webhooks from now on (default: "
+            f"where they already do, {DEFAULT_RECEIVER_URL} on the first run).",
         )
         parser.add_argument(
             "--beat-schedule",
