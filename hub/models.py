@@ -1,10 +1,12 @@
 import hashlib
 import zoneinfo
+from datetime import timedelta
 
+import jsonschema
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.timezone import now
 
@@ -12,6 +14,9 @@ from maestrano import uids
 
 currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code.")
 country_validator = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 code.")
+locale_validator = RegexValidator(
+    r"^[a-z]{2}(-[A-Z]{2})?$", "Use a language code such as en or fr-CA."
+)
 
 
 def validate_timezone(value):
@@ -19,16 +24,137 @@ def validate_timezone(value):
         raise ValidationError(f"{value} is not a known time zone.")
 
 
-class Tenant(models.Model):
-    """A marketplace: a white-label frontend with its own customers and catalogue."""
+def customer_base_uid():
+    return uids.new_uid("cbs")
 
-    uid = models.CharField(max_length=32, unique=True, default=uids.tenant_uid)
+
+def _feature(**settings):
+    return {
+        "type": "object",
+        "properties": {"enabled": {"type": "boolean"}, **settings},
+        "additionalProperties": False,
+    }
+
+
+def _group(**features):
+    return {"type": "object", "properties": features, "additionalProperties": False}
+
+
+# The feature flags a frontend reads, grouped as the original tenant configuration
+# grouped them. Unknown keys are refused so that a typo cannot silently leave a
+# feature in its default state.
+FRONTEND_CONFIG_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    **_group(
+        system=_group(
+            app_name={"type": "string", "maxLength": 100},
+            support_email={"type": "string", "maxLength": 254},
+            i18n=_feature(
+                available_locales={
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[a-z]{2}(-[A-Z]{2})?$"},
+                    "uniqueItems": True,
+                }
+            ),
+        ),
+        dashboard=_group(
+            **{
+                name: _feature()
+                for name in [
+                    "marketplace",
+                    "organization_management",
+                    "payment",
+                    "registration",
+                    "user_management",
+                    "impac",
+                    "apps_management",
+                    "data_sharing",
+                    "audit_log",
+                    "developer",
+                    "public_pages",
+                ]
+            }
+        ),
+        admin_panel=_group(
+            impersonation=_feature(consent_required={"type": "boolean"}),
+            staff=_feature(),
+            sub_tenant=_feature(),
+            support=_feature(),
+            finance=_feature(),
+        ),
+        authentication=_group(
+            session_limitable=_feature(),
+            two_factor=_feature(),
+        ),
+    ),
+}
+
+
+def validate_frontend_config(value):
+    validator = jsonschema.Draft202012Validator(FRONTEND_CONFIG_SCHEMA)
+    problems = [
+        f"{'.'.join(str(part) for part in error.absolute_path) or '(top)'}: "
+        f"{error.message}"
+        for error in validator.iter_errors(value)
+    ]
+    if problems:
+        raise ValidationError(sorted(problems))
+
+
+class CustomerBase(models.Model):
+    """The people and companies that one or more frontends (tenants) serve.
+
+    Tenants pointing at the same base see the same users and organisations; a
+    tenant with a base of its own sees no one else's.
+    """
+
+    uid = models.CharField(max_length=32, unique=True, default=customer_base_uid)
     name = models.CharField(max_length=200)
-    domain = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
 
     def __str__(self):
         return self.name
+
+
+class Tenant(models.Model):
+    """A marketplace: a white-label frontend with its own customers and catalogue.
+
+    The tenant's ``uid`` is its tenant id; its key is checked by SHA-256 digest, as
+    app keys are (see ``AppListing``). An empty digest means no key was issued yet.
+    """
+
+    uid = models.CharField(max_length=32, unique=True, default=uids.tenant_uid)
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=255, blank=True)
+    customer_base = models.ForeignKey(
+        CustomerBase,
+        on_delete=models.PROTECT,
+        related_name="tenants",
+        blank=True,
+        help_text="Leave empty to give the tenant a customer base of its own.",
+    )
+    api_key_digest = models.CharField(max_length=64, blank=True, editable=False)
+    frontend_config = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_frontend_config],
+        help_text="Feature flags of the frontend.",
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # A tenant made without naming a base (the admin's add form, the demo's
+        # get_or_create) serves customers of its own rather than failing.
+        if self.customer_base_id is None:
+            self.customer_base = CustomerBase.objects.create(name=self.name)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def digest(api_key):
+        return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 class UserManager(BaseUserManager):
@@ -50,9 +176,29 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     uid = models.CharField(max_length=32, unique=True, default=uids.user_uid)
+    # Limitation: e-mail addresses are unique across every customer base, because
+    # Django's login looks people up by e-mail alone. One person cannot yet hold
+    # separate accounts in two bases; lifting it needs a login backend that knows
+    # the base (from the tenant) and a unique (customer_base, email) constraint.
     email = models.EmailField(unique=True)
+    customer_base = models.ForeignKey(
+        CustomerBase,
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+        help_text="Empty for platform staff and for people not yet in any company.",
+    )
     name = models.CharField(max_length=150, blank=True)
     surname = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    locale = models.CharField(max_length=8, default="en", validators=[locale_validator])
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone]
+    )
+    failed_login_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=now)
@@ -71,17 +217,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self):
         return self.name or self.email
 
+    def is_locked(self, at=None):
+        return self.locked_until is not None and self.locked_until > (at or now())
+
 
 class Organization(models.Model):
     """A customer company; its data lives in Connec! and its apps are app instances."""
 
     uid = models.CharField(max_length=32, unique=True, default=uids.organization_uid)
     tenant = models.ForeignKey(
-        Tenant, on_delete=models.PROTECT, related_name="organizations"
+        Tenant,
+        on_delete=models.PROTECT,
+        related_name="organizations",
+        help_text="The frontend the organisation signed up on.",
+    )
+    customer_base = models.ForeignKey(
+        CustomerBase, on_delete=models.PROTECT, related_name="organizations"
     )
     name = models.CharField(max_length=200)
     currency = models.CharField(
-        max_length=3, default="USD", validators=[currency_validator]
+        "billing currency", max_length=3, default="USD", validators=[currency_validator]
     )
     country = models.CharField(
         max_length=2, default="US", validators=[country_validator]
@@ -89,13 +244,47 @@ class Organization(models.Model):
     timezone = models.CharField(
         max_length=64, default="UTC", validators=[validate_timezone]
     )
+    financial_year_end_month = models.PositiveSmallIntegerField(
+        default=6, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    free_trial_end_at = models.DateTimeField(null=True, blank=True)
+    account_frozen = models.BooleanField(default=False)
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="The tenant's own id for the company."
+    )
     created_at = models.DateTimeField(default=now, editable=False)
     members = models.ManyToManyField(
         User, through="Membership", related_name="organizations"
     )
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(financial_year_end_month__range=(1, 12)),
+                name="organization_financial_year_end_month_is_a_month",
+            ),
+            models.UniqueConstraint(
+                fields=["customer_base", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="organization_external_id_unique_per_customer_base",
+                violation_error_message=(
+                    "Another organisation of this customer base has this external id."
+                ),
+            ),
+        ]
+
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if (
+            self._state.adding
+            and self.tenant_id is not None
+            and self.customer_base_id != self.tenant.customer_base_id
+        ):
+            raise ValidationError(
+                {"customer_base": "A new organisation joins its tenant's base."}
+            )
 
 
 class Membership(models.Model):
@@ -120,6 +309,13 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.organization} ({self.role})"
+
+    def clean(self):
+        base_id = self.user.customer_base_id
+        if base_id is not None and base_id != self.organization.customer_base_id:
+            raise ValidationError(
+                "A person joins only organisations of their own customer base."
+            )
 
 
 class App(models.Model):
@@ -217,3 +413,101 @@ class AppInstance(models.Model):
     @property
     def is_active(self):
         return self.status in self.ACTIVE_STATUSES
+
+
+class Team(models.Model):
+    """A group of members of one organisation, limited to some of its app instances."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="teams"
+    )
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(User, related_name="teams", blank=True)
+    app_instances = models.ManyToManyField(
+        AppInstance, related_name="teams", blank=True
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                name="team_name_unique_per_organization",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} of {self.organization}"
+
+
+class OrgaInvite(models.Model):
+    """An invitation to join an organisation, sent by e-mail with a one-time link.
+
+    The link's token is kept only as its SHA-256 digest, like API keys.
+    """
+
+    class Status(models.TextChoices):
+        STAGED = "staged"
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        CANCELLED = "cancelled"
+
+    VALIDITY = timedelta(days=3)
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invites"
+    )
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=16, choices=Membership.Role, default=Membership.Role.MEMBER
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="invites"
+    )
+    referrer = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invites",
+        help_text="Who accepted or declined the invite.",
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.STAGED)
+    token_digest = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    answered_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token_digest"],
+                condition=~models.Q(token_digest=""),
+                name="orga_invite_token_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.organization} ({self.status})"
+
+    def clean(self):
+        if (
+            self.team_id is not None
+            and self.team.organization_id != self.organization_id
+        ):
+            raise ValidationError({"team": "The team belongs to another organisation."})
+
+    @property
+    def expires_at(self):
+        # Counted from sending, not creation as in the original platform: an invite
+        # staged for a while must not reach the invitee already dead.
+        return self.sent_at + self.VALIDITY if self.sent_at else None
+
+    def is_expired(self, at=None):
+        if self.status != self.Status.PENDING:
+            return True
+        return (at or now()) >= self.expires_at

@@ -4,9 +4,22 @@ This is the one place that decides which app credentials are valid and which app
 instances they reach; Connec! and Impac! ask here and nowhere else.
 """
 
+import hashlib
 import hmac
 
-from .models import AppInstance, AppListing, Membership, Organization
+from django.db.models import Prefetch, Q
+
+from .models import (
+    AppInstance,
+    AppListing,
+    CustomerBase,
+    Membership,
+    OrgaInvite,
+    Organization,
+    Team,
+    Tenant,
+    User,
+)
 
 
 def app_listing_authenticate(api_id: str, api_key: str) -> AppListing | None:
@@ -76,3 +89,156 @@ def membership_role(user, organization) -> str | None:
 
 def app_instances_for_organization(organization):
     return organization.app_instances.select_related("app").order_by("name", "uid")
+
+
+def app_instances_for_listing(listing: AppListing):
+    """Return every instance of the listing's app on its tenant, terminated too.
+
+    Each organisation's Super Admins are prefetched as ``organization.super_admins``:
+    the Developer API shows the first one's e-mail as the group's.
+    """
+    super_admins = (
+        Membership.objects.filter(role=Membership.Role.SUPER_ADMIN)
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+    return (
+        AppInstance.objects.select_related("organization")
+        .prefetch_related(
+            Prefetch(
+                "organization__memberships",
+                queryset=super_admins,
+                to_attr="super_admins",
+            )
+        )
+        .filter(app_id=listing.app_id, organization__tenant_id=listing.tenant_id)
+        .order_by("created_at", "id")
+    )
+
+
+def users_for_listing(listing: AppListing, *, group_id: str | None = None):
+    """Return the active users who belong to an organisation using the listing's app.
+
+    With ``group_id``, only those of that instance's organisation.
+    """
+    app_instances = AppInstance.objects.filter(
+        app_id=listing.app_id,
+        organization__tenant_id=listing.tenant_id,
+        status__in=AppInstance.ACTIVE_STATUSES,
+    )
+    if group_id is not None:
+        app_instances = app_instances.filter(uid=group_id)
+    organization_ids = app_instances.values("organization_id")
+    return (
+        User.objects.filter(
+            is_active=True, memberships__organization_id__in=organization_ids
+        )
+        .distinct()
+        .order_by("date_joined", "id")
+    )
+
+
+# Tenancy, people and launch rights. Every lookup of a person or a company names
+# the customer base it searches, so a frontend never reaches another base's rows.
+
+
+def tenant_authenticate(tenant_id: str, tenant_key: str) -> Tenant | None:
+    """Return the tenant whose credentials these are, or ``None``."""
+    tenant = (
+        Tenant.objects.select_related("customer_base").filter(uid=tenant_id).first()
+    )
+    if tenant is None or not tenant.api_key_digest:
+        return None
+    if not hmac.compare_digest(tenant.api_key_digest, Tenant.digest(tenant_key)):
+        return None
+    return tenant
+
+
+def tenant_feature_enabled(tenant: Tenant, path: str, *, default=False) -> bool:
+    """Read a feature flag such as ``"dashboard.payment"`` from the tenant's config."""
+    node = tenant.frontend_config
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return default
+        node = node[key]
+    enabled = node.get("enabled", default) if isinstance(node, dict) else node
+    return bool(enabled)
+
+
+def users_in_customer_base(customer_base: CustomerBase):
+    return User.objects.filter(customer_base=customer_base).order_by("email")
+
+
+def user_in_customer_base(customer_base: CustomerBase, uid: str) -> User | None:
+    return users_in_customer_base(customer_base).filter(uid=uid).first()
+
+
+def user_by_email(customer_base: CustomerBase, email: str) -> User | None:
+    return (
+        users_in_customer_base(customer_base)
+        .filter(email__iexact=email.strip())
+        .first()
+    )
+
+
+def organizations_in_customer_base(customer_base: CustomerBase):
+    return Organization.objects.filter(customer_base=customer_base).order_by(
+        "name", "uid"
+    )
+
+
+def organization_in_customer_base(
+    customer_base: CustomerBase, uid: str
+) -> Organization | None:
+    return organizations_in_customer_base(customer_base).filter(uid=uid).first()
+
+
+def users_for_tenant(tenant: Tenant):
+    """Return the people a tenant's frontend may see: those of its customer base."""
+    return users_in_customer_base(tenant.customer_base_id)
+
+
+def organizations_for_tenant(tenant: Tenant):
+    """Return the companies a tenant's frontend may see: those of its customer base."""
+    return organizations_in_customer_base(tenant.customer_base_id)
+
+
+def teams_for_organization(organization: Organization):
+    return organization.teams.prefetch_related("members", "app_instances").order_by(
+        "name"
+    )
+
+
+def invite_by_token(token: str) -> OrgaInvite | None:
+    """Return the pending invite this link's token opens, or ``None``."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return (
+        OrgaInvite.objects.select_related("organization", "team")
+        .filter(token_digest=digest, status=OrgaInvite.Status.PENDING)
+        .first()
+    )
+
+
+def app_instances_launchable(user: User, organization: Organization):
+    """Return the organisation's active app instances that ``user`` may launch.
+
+    The rule of the original platform: members only; Admins and Super Admins
+    launch every instance, and so does a member in no team of the organisation;
+    a member of teams launches the instances of those teams.
+    """
+    instances = AppInstance.objects.filter(
+        organization=organization, status__in=AppInstance.ACTIVE_STATUSES
+    ).order_by("name", "uid")
+    role = membership_role(user, organization)
+    if role is None or user.customer_base_id not in (
+        None,
+        organization.customer_base_id,
+    ):
+        return instances.none()
+    if role in (Membership.Role.ADMIN, Membership.Role.SUPER_ADMIN):
+        return instances
+
+    teams = Team.objects.filter(organization=organization, members=user)
+    if not teams.exists():
+        return instances
+    return instances.filter(Q(teams__in=teams)).distinct()

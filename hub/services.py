@@ -1,13 +1,37 @@
 """Writes of the hub: credentials and the people, organisations and apps they open."""
 
 import base64
+import hashlib
+import logging
 import secrets
+from datetime import timedelta
 
+from django.core import mail
 from django.db import transaction
+from django.utils.timezone import now
 
 from maestrano import sealing
 
-from .models import App, AppInstance, AppListing, Membership, Organization, Tenant
+from .errors import HubError
+from .models import (
+    App,
+    AppInstance,
+    AppListing,
+    CustomerBase,
+    Membership,
+    OrgaInvite,
+    Organization,
+    Team,
+    Tenant,
+    User,
+)
+from .permissions import permission_require
+
+logger = logging.getLogger(__name__)
+
+# Failed logins in a row that lock an account, and for how long.
+MAX_FAILED_LOGINS = 5
+LOCKOUT_DURATION = timedelta(minutes=30)
 
 
 def _new_api_key():
@@ -51,17 +75,34 @@ def app_listing_api_key(*, listing: AppListing) -> str:
 
 @transaction.atomic
 def organization_create(*, tenant: Tenant, name: str, owner=None, **fields):
-    """Create an organisation; its creator, if any, becomes its Super Admin."""
-    organization = Organization(tenant=tenant, name=name, **fields)
+    """Create an organisation; its creator, if any, becomes its Super Admin.
+
+    The organisation joins the tenant's customer base, and so does an owner who
+    belonged to none yet.
+    """
+    organization = Organization(
+        tenant=tenant, customer_base_id=tenant.customer_base_id, name=name, **fields
+    )
     organization.full_clean()
     organization.save()
     if owner is not None:
-        Membership.objects.create(
-            user=owner,
-            organization=organization,
-            role=Membership.Role.SUPER_ADMIN,
+        _membership_add(
+            user=owner, organization=organization, role=Membership.Role.SUPER_ADMIN
         )
     return organization
+
+
+def _membership_add(*, user: User, organization: Organization, role: str):
+    if user.customer_base_id is None:
+        user.customer_base_id = organization.customer_base_id
+        user.save(update_fields=["customer_base"])
+    elif user.customer_base_id != organization.customer_base_id:
+        raise HubError("other_customer_base")
+
+    membership = Membership(user=user, organization=organization, role=role)
+    membership.full_clean()
+    membership.save()
+    return membership
 
 
 def app_instance_create(
@@ -71,3 +112,441 @@ def app_instance_create(
     instance.full_clean()
     instance.save()
     return instance
+
+
+def _new_tenant_key():
+    return secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def tenant_create(
+    *,
+    name: str,
+    domain: str = "",
+    customer_base: CustomerBase | None = None,
+    frontend_config: dict | None = None,
+) -> tuple[Tenant, str]:
+    """Create a tenant; return it and its key (shown once).
+
+    Without ``customer_base`` the tenant gets a base of its own; with one, it
+    serves the same customers as the tenants already on that base.
+    """
+    if customer_base is None:
+        customer_base = CustomerBase(name=name)
+        customer_base.full_clean()
+        customer_base.save()
+
+    tenant_key = _new_tenant_key()
+    tenant = Tenant(
+        name=name,
+        domain=domain,
+        customer_base=customer_base,
+        frontend_config=frontend_config or {},
+        api_key_digest=Tenant.digest(tenant_key),
+    )
+    tenant.full_clean()
+    tenant.save()
+    return tenant, tenant_key
+
+
+@transaction.atomic
+def tenant_key_rotate(*, tenant: Tenant) -> str:
+    """Issue ``tenant`` a new key (its first, or instead of the old one at once)."""
+    tenant_key = _new_tenant_key()
+    tenant.api_key_digest = Tenant.digest(tenant_key)
+    tenant.save(update_fields=["api_key_digest"])
+    logger.info("tenant key rotated tenant=%s", tenant.uid)
+    return tenant_key
+
+
+@transaction.atomic
+def tenant_frontend_config_update(*, tenant: Tenant, frontend_config: dict) -> Tenant:
+    """Replace the tenant's feature flags after checking them against the schema."""
+    tenant.frontend_config = frontend_config
+    tenant.full_clean()
+    tenant.save(update_fields=["frontend_config"])
+    return tenant
+
+
+@transaction.atomic
+def user_create(
+    *, customer_base: CustomerBase | None, email: str, password: str, **profile
+) -> User:
+    user = User(
+        customer_base=customer_base,
+        email=User.objects.normalize_email(email),
+        **profile,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+USER_PROFILE_FIELDS = ("name", "surname", "phone", "company", "locale", "timezone")
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, **profile) -> User:
+    unknown = set(profile) - set(USER_PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"not profile fields: {', '.join(sorted(unknown))}")
+
+    for name, value in profile.items():
+        setattr(user, name, value)
+    user.full_clean()
+    user.save(update_fields=list(profile))
+    return user
+
+
+def user_login_attempt(
+    *, customer_base: CustomerBase | None, email: str, password: str
+) -> User:
+    """Check a person's password; return them, or raise ``HubError``.
+
+    ``MAX_FAILED_LOGINS`` misses in a row lock the account for
+    ``LOCKOUT_DURATION``; a locked account refuses even the right password. Pass
+    ``customer_base=None`` for people outside every base (platform staff).
+    """
+    # The count must survive the refusal, so the check commits before raising.
+    user, refusal = _login_check(customer_base, email, password)
+    if refusal == "account_locked":
+        raise HubError(refusal, locked_until=user.locked_until.isoformat())
+    if refusal:
+        raise HubError(refusal)
+    return user
+
+
+@transaction.atomic
+def _login_check(customer_base, email, password):
+    user = (
+        User.objects.select_for_update()
+        .filter(customer_base=customer_base, email__iexact=email.strip())
+        .first()
+    )
+    if user is None:
+        # Hash anyway, so that the answer takes as long as for a real account.
+        User().set_password(password)
+        return None, "invalid_credentials"
+
+    at = now()
+    if user.is_locked(at):
+        return user, "account_locked"
+
+    if user.check_password(password) and user.is_active:
+        user.failed_login_count = 0
+        user.locked_until = None
+        user.save(update_fields=["failed_login_count", "locked_until"])
+        return user, None
+
+    user.failed_login_count += 1
+    refusal = "invalid_credentials"
+    if user.failed_login_count >= MAX_FAILED_LOGINS:
+        # The count starts again, so the lock's end brings a full set of attempts.
+        user.failed_login_count = 0
+        user.locked_until = at + LOCKOUT_DURATION
+        refusal = "account_locked"
+        logger.warning("account locked user=%s", user.uid)
+    user.save(update_fields=["failed_login_count", "locked_until"])
+    return user, refusal
+
+
+@transaction.atomic
+def user_unlock(*, user: User) -> User:
+    """Lift a lockout at once and forget the failed attempts."""
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.save(update_fields=["failed_login_count", "locked_until"])
+    return user
+
+
+ORGANIZATION_SETTINGS_FIELDS = (
+    "name",
+    "currency",
+    "country",
+    "timezone",
+    "financial_year_end_month",
+    "external_id",
+)
+
+
+@transaction.atomic
+def organization_update(*, actor: User, organization: Organization, **fields):
+    """Change the organisation's own settings (Super Admins only)."""
+    permission_require(actor, "update", organization)
+    unknown = set(fields) - set(ORGANIZATION_SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"not organisation settings: {', '.join(sorted(unknown))}")
+
+    for name, value in fields.items():
+        setattr(organization, name, value)
+    organization.full_clean()
+    organization.save(update_fields=list(fields))
+    return organization
+
+
+@transaction.atomic
+def organization_freeze(*, organization: Organization, frozen: bool = True):
+    """Freeze (or thaw) an account; a staff decision, so no member is asked."""
+    organization.account_frozen = frozen
+    organization.save(update_fields=["account_frozen"])
+    logger.info("organization frozen=%s org=%s", frozen, organization.uid)
+    return organization
+
+
+def _lock_organization(organization: Organization) -> None:
+    # Role changes of one organisation run one at a time: two Super Admins
+    # demoting each other at once would otherwise both see "another one is left".
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+
+
+def _super_admin_count(organization: Organization) -> int:
+    return organization.memberships.filter(role=Membership.Role.SUPER_ADMIN).count()
+
+
+def _actor_role(actor: User, organization: Organization) -> str | None:
+    membership = organization.memberships.filter(user=actor).first()
+    return membership.role if membership else None
+
+
+@transaction.atomic
+def membership_role_change(
+    *, actor: User, membership: Membership, role: str
+) -> Membership:
+    """Give a member another role, under the original platform's rules.
+
+    Admins and Super Admins change roles; only a Super Admin grants Super Admin
+    or changes a Super Admin; the last Super Admin keeps the role.
+    """
+    organization = membership.organization
+    permission_require(actor, "administrate", organization)
+    _lock_organization(organization)
+    membership.refresh_from_db()
+
+    super_admin = Membership.Role.SUPER_ADMIN
+    touches_super_admin = super_admin in (role, membership.role)
+    if touches_super_admin and _actor_role(actor, organization) != super_admin:
+        raise HubError("super_admin_reserved")
+    if (
+        membership.role == super_admin
+        and role != super_admin
+        and _super_admin_count(organization) == 1
+    ):
+        raise HubError("last_super_admin", organization=organization.name)
+
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: User, membership: Membership) -> None:
+    """End a membership: a member leaving, or removed by an Admin or Super Admin.
+
+    Only a Super Admin removes a Super Admin, and the last one stays. The person
+    also leaves the organisation's teams.
+    """
+    organization = membership.organization
+    if actor.pk != membership.user_id:
+        permission_require(actor, "administrate", organization)
+    _lock_organization(organization)
+    membership.refresh_from_db()
+
+    super_admin = Membership.Role.SUPER_ADMIN
+    if (
+        membership.role == super_admin
+        and actor.pk != membership.user_id
+        and _actor_role(actor, organization) != super_admin
+    ):
+        raise HubError("super_admin_reserved")
+    if membership.role == super_admin and _super_admin_count(organization) == 1:
+        raise HubError("last_super_admin", organization=organization.name)
+
+    membership.user.teams.remove(*organization.teams.all())
+    membership.delete()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invite_create(
+    *,
+    actor: User,
+    organization: Organization,
+    email: str,
+    role: str = Membership.Role.MEMBER,
+    team: Team | None = None,
+) -> OrgaInvite:
+    """Stage an invite to ``organization``; nothing is sent until ``invite_send``."""
+    permission_require(actor, "invite_member", organization)
+    if (
+        role == Membership.Role.SUPER_ADMIN
+        and _actor_role(actor, organization) != Membership.Role.SUPER_ADMIN
+    ):
+        raise HubError("super_admin_reserved")
+    email = User.objects.normalize_email(email)
+    if organization.memberships.filter(user__email__iexact=email).exists():
+        raise HubError("already_member", email=email, organization=organization.name)
+
+    invite = OrgaInvite(
+        organization=organization, email=email, role=role, team=team, referrer=actor
+    )
+    invite.full_clean()
+    invite.save()
+    return invite
+
+
+INVITE_MAIL_BODY = """Hello,
+
+{referrer} invites you to join {organization} as {role}.
+
+Accept the invitation here (the link works for {days} days):
+{link}
+
+If you do not want to join, ignore this message or decline on that page.
+"""
+
+
+@transaction.atomic
+def invite_send(*, actor: User, invite: OrgaInvite, accept_url: str) -> OrgaInvite:
+    """Make a staged invite pending and e-mail its link once the data is saved.
+
+    ``accept_url`` is the frontend's page for answering invites, with ``{token}``
+    where the invite's token goes.
+    """
+    organization = invite.organization
+    permission_require(actor, "invite_member", organization)
+    if "{token}" not in accept_url:
+        raise HubError("invalid_accept_url")
+    invite = OrgaInvite.objects.select_for_update().get(pk=invite.pk)
+    if invite.status != OrgaInvite.Status.STAGED:
+        raise HubError("invite_not_staged", status=invite.status)
+
+    token = secrets.token_urlsafe(32)
+    invite.token_digest = _digest(token)
+    invite.status = OrgaInvite.Status.PENDING
+    invite.sent_at = now()
+    invite.save(update_fields=["token_digest", "status", "sent_at"])
+
+    message = mail.EmailMessage(
+        subject=f"Join {organization.name}",
+        body=INVITE_MAIL_BODY.format(
+            referrer=actor.get_full_name(),
+            organization=organization.name,
+            role=invite.role,
+            days=OrgaInvite.VALIDITY.days,
+            link=accept_url.replace("{token}", token),
+        ),
+        to=[invite.email],
+    )
+    # After commit: no mail for an invite that was rolled back.
+    transaction.on_commit(message.send)
+    logger.info("invite sent org=%s invite=%s", organization.uid, invite.pk)
+    return invite
+
+
+def _invite_open(invite: OrgaInvite) -> OrgaInvite:
+    invite = OrgaInvite.objects.select_for_update().get(pk=invite.pk)
+    if invite.status != OrgaInvite.Status.PENDING:
+        raise HubError("invite_not_open", status=invite.status)
+    if invite.is_expired():
+        raise HubError("invite_expired")
+    return invite
+
+
+@transaction.atomic
+def invite_accept(*, invite: OrgaInvite, user: User) -> Membership:
+    """Make ``user`` a member with the invited role (and in the invited team).
+
+    Whoever holds the link's token may accept; the caller found the invite by it.
+    """
+    invite = _invite_open(invite)
+    organization = invite.organization
+    if organization.memberships.filter(user=user).exists():
+        raise HubError(
+            "already_member", email=user.email, organization=organization.name
+        )
+
+    membership = _membership_add(user=user, organization=organization, role=invite.role)
+    if invite.team is not None:
+        invite.team.members.add(user)
+    invite.status = OrgaInvite.Status.ACCEPTED
+    invite.user = user
+    invite.answered_at = now()
+    invite.save(update_fields=["status", "user", "answered_at"])
+    return membership
+
+
+@transaction.atomic
+def invite_decline(*, invite: OrgaInvite, user: User | None = None) -> OrgaInvite:
+    """Record that the invitee said no."""
+    invite = _invite_open(invite)
+    invite.status = OrgaInvite.Status.DECLINED
+    invite.user = user
+    invite.answered_at = now()
+    invite.save(update_fields=["status", "user", "answered_at"])
+    return invite
+
+
+@transaction.atomic
+def invite_cancel(*, actor: User, invite: OrgaInvite) -> OrgaInvite:
+    """Withdraw an invite that was not answered yet (even an expired one)."""
+    permission_require(actor, "invite_member", invite.organization)
+    invite = OrgaInvite.objects.select_for_update().get(pk=invite.pk)
+    if invite.status not in (OrgaInvite.Status.STAGED, OrgaInvite.Status.PENDING):
+        raise HubError("invite_not_open", status=invite.status)
+
+    invite.status = OrgaInvite.Status.CANCELLED
+    invite.save(update_fields=["status"])
+    return invite
+
+
+@transaction.atomic
+def team_create(*, actor: User, organization: Organization, name: str) -> Team:
+    permission_require(actor, "manage_teams", organization)
+    team = Team(organization=organization, name=name)
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def team_members_set(*, actor: User, team: Team, users) -> Team:
+    """Make ``users`` the team's members; each must be a member of its organisation."""
+    organization = team.organization
+    permission_require(actor, "manage_teams", organization)
+    users = list(users)
+    member_ids = set(
+        organization.memberships.filter(user__in=users).values_list(
+            "user_id", flat=True
+        )
+    )
+    for user in users:
+        if user.pk not in member_ids:
+            raise HubError(
+                "not_a_member", email=user.email, organization=organization.name
+            )
+
+    team.members.set(users)
+    return team
+
+
+@transaction.atomic
+def team_app_instances_set(*, actor: User, team: Team, app_instances) -> Team:
+    """Limit the team's members to ``app_instances`` of their organisation."""
+    organization = team.organization
+    permission_require(actor, "manage_teams", organization)
+    app_instances = list(app_instances)
+    for app_instance in app_instances:
+        if app_instance.organization_id != organization.pk:
+            raise HubError(
+                "foreign_app_instance",
+                app_instance=app_instance.uid,
+                organization=organization.name,
+            )
+
+    team.app_instances.set(app_instances)
+    return team

@@ -1,0 +1,80 @@
+"""Stable error codes of the hub, with the message a person reads."""
+
+from maestrano.errors import ApiError
+
+# code: (HTTP status, title, detail). Details may name ``{placeholders}``.
+ERRORS = {
+    "forbidden": (
+        403,
+        "Not allowed",
+        "Your role in {organization} does not allow you to {action}.",
+    ),
+    "super_admin_reserved": (
+        403,
+        "Reserved to Super Admins",
+        "Only a Super Admin may grant the Super Admin role or change a Super Admin.",
+    ),
+    "last_super_admin": (
+        409,
+        "Last Super Admin",
+        "{organization} needs at least one Super Admin; appoint another one first.",
+    ),
+    "other_customer_base": (
+        403,
+        "Other customer base",
+        "This person and this organisation belong to different customer bases.",
+    ),
+    "already_member": (
+        409,
+        "Already a member",
+        "{email} is already a member of {organization}.",
+    ),
+    "not_a_member": (
+        400,
+        "Not a member",
+        "{email} is not a member of {organization}.",
+    ),
+    "foreign_app_instance": (
+        400,
+        "App instance of another organisation",
+        "{app_instance} does not belong to {organization}.",
+    ),
+    "invalid_credentials": (
+        401,
+        "Invalid credentials",
+        "The e-mail address or the password is wrong.",
+    ),
+    "account_locked": (
+        423,
+        "Account locked",
+        "Too many failed logins; try again after {locked_until}.",
+    ),
+    "invite_not_staged": (
+        409,
+        "Invite already sent",
+        "Only a staged invite can be sent; this one is {status}.",
+    ),
+    "invite_not_open": (
+        409,
+        "Invite closed",
+        "This invite is {status} and can no longer be answered or cancelled.",
+    ),
+    "invite_expired": (
+        410,
+        "Invite expired",
+        "This invite expired; ask for a new one.",
+    ),
+    "invalid_accept_url": (
+        400,
+        "Invalid accept link",
+        "The accept link must contain {{token}} where the invite's token goes.",
+    ),
+}
+
+
+class HubError(ApiError):
+    """A refusal of the hub, built from its code in ``ERRORS``."""
+
+    def __init__(self, code, **params):
+        status, title, detail = ERRORS[code]
+        super().__init__(status, code, title, detail.format(**params))
