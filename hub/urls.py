@@ -1,3 +1,7 @@
+from django.urls import include, path
+
 app_name = "hub"
 
-urlpatterns = []
+urlpatterns = [
+    path("api/v1/", include("hub.api.urls")),
+]

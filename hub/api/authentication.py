@@ -1,0 +1,33 @@
+"""HTTP Basic with an app's API id and key, as the original SDKs send it."""
+
+from rest_framework import authentication, exceptions, permissions
+
+from hub import selectors
+from hub.models import AppListing
+
+
+class AppCredentialsAuthentication(authentication.BasicAuthentication):
+    www_authenticate_realm = "maestrano"
+
+    def authenticate_credentials(self, userid, password, request=None):
+        listing = selectors.app_listing_authenticate(userid, password)
+        if listing is None:
+            raise exceptions.AuthenticationFailed("The API id or key is not valid.")
+        return (None, listing)
+
+
+class IsApp(permissions.BasePermission):
+    """Let in requests authenticated as an app, and CORS pre-flights.
+
+    Browsers send pre-flight requests without credentials, so they cannot be
+    refused for lacking them.
+    """
+
+    def has_permission(self, request, view):
+        if request.method == "OPTIONS":
+            return True
+        if not isinstance(request.auth, AppListing):
+            raise exceptions.NotAuthenticated(
+                "Send the app's API id and key with HTTP Basic."
+            )
+        return True
