@@ -78,6 +78,7 @@ def database_settings(url):
 
 
 AUTH_USER_MODEL = "hub.User"
+AUTHENTICATION_BACKENDS = ["hub.backends.LockoutBackend"]
 # Argon2 for new passwords; the others still read older hashes, which are upgraded
 # to Argon2 at the next login.
 PASSWORD_HASHERS = [
