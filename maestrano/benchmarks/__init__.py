@@ -4,8 +4,9 @@ One module per benchmark, each with ``run(*, base_url, seconds, progress)`` that
 returns its figures; ``manage.py benchmark`` runs them by name.
 """
 
-from . import connec_post
+from . import connec_post, hub_dev_api
 
 BENCHMARKS = {
     connec_post.NAME: connec_post.run,
+    hub_dev_api.NAME: hub_dev_api.run,
 }

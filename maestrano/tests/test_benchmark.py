@@ -83,3 +83,21 @@ def test_a_figure_reads_as_value_ceiling_and_verdict():
         "connec_post: 120.0 writes/s, ceiling 1000.0 writes/s, ratio 0.120 "
         "(target 0.20, NOT met)"
     )
+
+
+def test_hub_dev_api_prints_two_figures_and_leaves_no_bill_behind(live_server):
+    from hub.billing.models import Bill
+
+    lines = run_benchmark(
+        "hub_dev_api", "--url", live_server.url, "--seconds", "0.5", "--json"
+    )
+
+    figures = [json.loads(line) for line in lines]
+    assert [figure["name"] for figure in figures] == [
+        "hub_dev_api.bill_create",
+        "hub_dev_api.groups_list",
+    ]
+    assert all(figure["unit"] == "requests/s" for figure in figures)
+    assert all(figure["value"] > 0 and figure["ceiling"] > 0 for figure in figures)
+    assert Bill.objects.count() == 0
+    assert scratch_tables() == 0

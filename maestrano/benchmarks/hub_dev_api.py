@@ -1,0 +1,182 @@
+"""``hub_dev_api``: bills created and groups listed through the Developer API.
+
+Two figures, each beside PostgreSQL alone doing the same work from as many
+connections as there are HTTP clients:
+
+- bill creation over HTTP (authentication, validation, the bill row) against the
+  same row inserted by psycopg2 into a scratch table, one transaction each;
+- the groups list over HTTP against the select of the app's instances it needs.
+"""
+
+import datetime
+import uuid
+
+import psycopg2
+import requests
+from django.db import connection
+from psycopg2 import sql
+
+from hub.billing.models import Bill
+from hub.demo import demo_load
+from hub.models import AppInstance
+from maestrano import launcher
+
+from .measure import BenchmarkFailed, Figure, writes_per_second
+
+NAME = "hub_dev_api"
+TARGET = 0.20
+CLIENTS = 8
+BILL = {"price_cents": 2500, "description": "Monthly seats", "currency": "USD"}
+
+
+def run(*, base_url: str, seconds: float, progress) -> list[Figure]:
+    """Measure both figures and their ceilings; leave no bill or scratch table."""
+    invoicer = demo_load()["apps"]["invoicer"]
+    api = f"{base_url.rstrip('/')}/hub/api/v1/account"
+    dsn = launcher.database_url(connection.settings_dict)
+    created = []
+    try:
+        bills = writes_per_second(
+            lambda: _ApiClient(api, invoicer, created, _bill_create),
+            threads=CLIENTS,
+            seconds=seconds,
+            progress=progress,
+            label=f"{NAME} bills api",
+        )
+        bills_ceiling = _insert_ceiling(dsn, seconds, progress)
+    finally:
+        progress(f"{NAME}: deleting {len(created)} bills")
+        Bill.objects.filter(uid__in=created).delete()
+
+    groups = writes_per_second(
+        lambda: _ApiClient(api, invoicer, created, _groups_list),
+        threads=CLIENTS,
+        seconds=seconds,
+        progress=progress,
+        label=f"{NAME} groups api",
+    )
+    app_id = AppInstance.objects.get(uid=invoicer["group_id"]).app_id
+    groups_ceiling = writes_per_second(
+        lambda: _GroupsReader(dsn, app_id),
+        threads=CLIENTS,
+        seconds=seconds,
+        progress=progress,
+        label=f"{NAME} groups ceiling",
+    )
+
+    return [
+        Figure(f"{NAME}.bill_create", bills, "requests/s", bills_ceiling, TARGET),
+        Figure(f"{NAME}.groups_list", groups, "requests/s", groups_ceiling, TARGET),
+    ]
+
+
+def _bill_create(client):
+    response = client.session.post(
+        f"{client.api}/bills",
+        json={**BILL, "group_id": client.credentials["group_id"]},
+        timeout=30,
+    )
+    if response.status_code != 200:
+        raise BenchmarkFailed(f"POST bills answered {response.status_code}")
+    client.created.append(response.json()["data"]["id"])
+
+
+def _groups_list(client):
+    response = client.session.get(f"{client.api}/groups", timeout=30)
+    if response.status_code != 200 or not response.json()["data"]:
+        raise BenchmarkFailed(f"GET groups answered {response.status_code}")
+
+
+class _ApiClient:
+    def __init__(self, api, credentials, created, request):
+        self.api = api
+        self.credentials = credentials
+        self.created = created
+        self.request = request
+        # One keep-alive connection per client, as an app's SDK would hold.
+        self.session = requests.Session()
+        self.session.auth = (credentials["api_id"], credentials["api_key"])
+
+    def write(self):
+        self.request(self)
+
+    def close(self):
+        self.session.close()
+
+
+class _ScratchInserter:
+    def __init__(self, dsn, table):
+        self.connection = psycopg2.connect(dsn)
+        self.statement = sql.SQL(
+            "INSERT INTO {} (uid, price_cents, currency, description, created_at) "
+            "VALUES (%s, %s, %s, %s, %s)"
+        ).format(table)
+
+    def write(self):
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                self.statement,
+                (
+                    f"bill-{uuid.uuid4().hex[:10]}",
+                    BILL["price_cents"],
+                    BILL["currency"],
+                    BILL["description"],
+                    datetime.datetime.now(datetime.UTC),
+                ),
+            )
+        self.connection.commit()
+
+    def close(self):
+        self.connection.close()
+
+
+class _GroupsReader:
+    def __init__(self, dsn, app_id):
+        self.connection = psycopg2.connect(dsn)
+        self.app_id = app_id
+
+    def write(self):
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.uid, i.name, i.status, i.created_at, o.uid, o.currency, "
+                "o.country, o.timezone FROM hub_appinstance i "
+                "JOIN hub_organization o ON o.id = i.organization_id "
+                "WHERE i.app_id = %s",
+                [self.app_id],
+            )
+            cursor.fetchall()
+        self.connection.commit()
+
+    def close(self):
+        self.connection.close()
+
+
+def _insert_ceiling(dsn, seconds, progress):
+    table = sql.Identifier(f"benchmark_{NAME}_{uuid.uuid4().hex[:8]}")
+    _execute(
+        dsn,
+        sql.SQL(
+            "CREATE TABLE {} (id bigserial PRIMARY KEY, uid varchar(32) UNIQUE, "
+            "price_cents bigint, currency varchar(3), description text, "
+            "created_at timestamptz)"
+        ).format(table),
+    )
+    try:
+        return writes_per_second(
+            lambda: _ScratchInserter(dsn, table),
+            threads=CLIENTS,
+            seconds=seconds,
+            progress=progress,
+            label=f"{NAME} bills ceiling",
+        )
+    finally:
+        _execute(dsn, sql.SQL("DROP TABLE {}").format(table))
+
+
+def _execute(dsn, statement):
+    scratch = psycopg2.connect(dsn)
+    try:
+        with scratch, scratch.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        scratch.close()
