@@ -21,6 +21,7 @@ from hub.models import AppListing
 from maestrano import launcher
 
 from .measure import BenchmarkFailed, Figure, writes_per_second
+from .scratch import scratch_table
 
 NAME = "connec_post"
 UNIT = "writes/s"
@@ -127,15 +128,11 @@ class _ScratchWriter:
 
 def _ceiling(seconds, progress):
     dsn = launcher.database_url(connection.settings_dict)
-    table = sql.Identifier(f"benchmark_{NAME}_{uuid.uuid4().hex[:8]}")
-    _execute(
-        dsn,
-        sql.SQL(
-            "CREATE TABLE {} (id uuid PRIMARY KEY, document jsonb NOT NULL, "
-            "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)"
-        ).format(table),
+    columns = (
+        "id uuid PRIMARY KEY, document jsonb NOT NULL, "
+        "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL"
     )
-    try:
+    with scratch_table(dsn, NAME, columns) as table:
         return writes_per_second(
             lambda: _ScratchWriter(dsn, table),
             threads=CLIENTS,
@@ -143,17 +140,6 @@ def _ceiling(seconds, progress):
             progress=progress,
             label=f"{NAME} ceiling",
         )
-    finally:
-        _execute(dsn, sql.SQL("DROP TABLE {}").format(table))
-
-
-def _execute(dsn, statement):
-    scratch = psycopg2.connect(dsn)
-    try:
-        with scratch, scratch.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        scratch.close()
 
 
 def _records_delete(record_ids):

@@ -22,6 +22,7 @@ from hub.models import AppInstance
 from maestrano import launcher
 
 from .measure import BenchmarkFailed, Figure, writes_per_second
+from .scratch import scratch_table
 
 NAME = "hub_dev_api"
 TARGET = 0.20
@@ -152,16 +153,11 @@ class _GroupsReader:
 
 
 def _insert_ceiling(dsn, seconds, progress):
-    table = sql.Identifier(f"benchmark_{NAME}_{uuid.uuid4().hex[:8]}")
-    _execute(
-        dsn,
-        sql.SQL(
-            "CREATE TABLE {} (id bigserial PRIMARY KEY, uid varchar(32) UNIQUE, "
-            "price_cents bigint, currency varchar(3), description text, "
-            "created_at timestamptz)"
-        ).format(table),
+    columns = (
+        "id bigserial PRIMARY KEY, uid varchar(32) UNIQUE, price_cents bigint, "
+        "currency varchar(3), description text, created_at timestamptz"
     )
-    try:
+    with scratch_table(dsn, NAME, columns) as table:
         return writes_per_second(
             lambda: _ScratchInserter(dsn, table),
             threads=CLIENTS,
@@ -169,14 +165,3 @@ def _insert_ceiling(dsn, seconds, progress):
             progress=progress,
             label=f"{NAME} bills ceiling",
         )
-    finally:
-        _execute(dsn, sql.SQL("DROP TABLE {}").format(table))
-
-
-def _execute(dsn, statement):
-    scratch = psycopg2.connect(dsn)
-    try:
-        with scratch, scratch.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        scratch.close()
