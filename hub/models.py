@@ -175,6 +175,11 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
+    class AdminRole(models.TextChoices):
+        ADMIN = "admin"
+        STAFF = "staff"
+        SUPPORT = "support"
+
     uid = models.CharField(max_length=32, unique=True, default=uids.user_uid)
     # Limitation: e-mail addresses are unique across every customer base, because
     # Django's login looks people up by e-mail alone. One person cannot yet hold
@@ -200,6 +205,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     failed_login_count = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     is_staff = models.BooleanField(default=False)
+    admin_role = models.CharField(
+        max_length=16,
+        choices=AdminRole,
+        blank=True,
+        help_text="Platform staff only; empty for customers.",
+    )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=now)
 
@@ -219,6 +230,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def is_locked(self, at=None):
         return self.locked_until is not None and self.locked_until > (at or now())
+
+    @property
+    def is_platform_staff(self):
+        return bool(self.admin_role) or self.is_staff or self.is_superuser
 
 
 class Organization(models.Model):
@@ -352,6 +367,16 @@ class AppListing(models.Model):
     notification_path = models.CharField(
         max_length=255, default="/maestrano/connec/notifications"
     )
+    groups_path = models.CharField(
+        max_length=255,
+        default="/maestrano/account/groups",
+        help_text="Told when an app instance ends: DELETE <path>/<cld-…>.",
+    )
+    group_users_path = models.CharField(
+        max_length=255,
+        default="/maestrano/account/groups/:group_id/users",
+        help_text="Told when a member leaves: DELETE <path>/<usr-…>.",
+    )
     subscriptions = models.JSONField(
         default=list, blank=True, help_text="Connec! collections the app is told about."
     )
@@ -377,6 +402,19 @@ class AppListing(models.Model):
         if not self.host:
             return ""
         return self.host.rstrip("/") + "/" + self.notification_path.lstrip("/")
+
+    def group_url(self, group_uid):
+        return f"{self.host.rstrip('/')}{self.groups_path.rstrip('/')}/{group_uid}"
+
+    def group_user_url(self, group_uid, user_uid):
+        # Older app configurations name the path without the placeholder; the
+        # group then goes where the original SDK routes expect it.
+        path = self.group_users_path.rstrip("/")
+        if ":group_id" in path:
+            path = path.replace(":group_id", group_uid)
+        else:
+            path = f"{path}/{group_uid}/users"
+        return f"{self.host.rstrip('/')}{path}/{user_uid}"
 
 
 class AppInstance(models.Model):
@@ -511,3 +549,133 @@ class OrgaInvite(models.Model):
         if self.status != self.Status.PENDING:
             return True
         return (at or now()) >= self.expires_at
+
+
+class AccessRequest(models.Model):
+    """A staff member's request to act as a customer, which the customer answers.
+
+    Approval is consent to impersonation for ``VALIDITY`` from the moment of approval.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested"
+        APPROVED = "approved"
+        DENIED = "denied"
+        EXPIRED = "expired"
+
+    VALIDITY = timedelta(hours=24)
+
+    requester = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="access_requests_made"
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="access_requests"
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.REQUESTED)
+    created_at = models.DateTimeField(default=now, editable=False)
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    denied_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self):
+        return f"{self.requester} as {self.user} ({self.status})"
+
+    @property
+    def expires_at(self):
+        return self.approved_at + self.VALIDITY if self.approved_at else None
+
+    def is_valid(self, at=None):
+        return self.status == self.Status.APPROVED and (at or now()) < self.expires_at
+
+
+class AuditEvent(models.Model):
+    """Something a person did that an operator may have to account for later."""
+
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    # Kept apart from the foreign key, so an event still names its author once
+    # the account is gone.
+    actor_email = models.EmailField(blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=now, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} by {self.actor_email or 'the system'}"
+
+
+class AccountWebhook(models.Model):
+    """One account notification to an app (§5.1): the outbox row and its outcome."""
+
+    class Event(models.TextChoices):
+        GROUP_REMOVED = "group_removed"
+        GROUP_USER_REMOVED = "group_user_removed"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    app_instance = models.ForeignKey(
+        AppInstance, on_delete=models.CASCADE, related_name="account_webhooks"
+    )
+    event = models.CharField(max_length=32, choices=Event)
+    user_uid = models.CharField(max_length=32, blank=True)
+    url = models.URLField(max_length=500)
+    status = models.CharField(
+        max_length=16, choices=Status, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=now)
+    created_at = models.DateTimeField(default=now, editable=False)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"], name="account_webhook_due"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} to {self.app_instance_id} ({self.status})"
+
+
+class AccountWebhookAttempt(models.Model):
+    """The answer to one try of an account webhook."""
+
+    webhook = models.ForeignKey(
+        AccountWebhook, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["webhook", "number"]
+
+    def __str__(self):
+        return f"attempt {self.number} of {self.webhook_id}"

@@ -45,6 +45,8 @@ def test_adding_a_listing_in_the_admin_shows_its_key_once(staff_client):
             "tenant": tenant.pk,
             "host": "https://app.example.test",
             "notification_path": "/maestrano/connec/notifications",
+            "groups_path": "/maestrano/account/groups",
+            "group_users_path": "/maestrano/account/groups/:group_id/users",
             "subscriptions": '["invoices"]',
             "enabled": "on",
         },

@@ -131,6 +131,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "connec.tasks.deliveries_due_task",
         "schedule": 30.0,
     },
+    "account-webhooks-redeliver-due": {
+        "task": "hub.tasks.account_webhooks_due_task",
+        "schedule": 30.0,
+    },
 }
 
 # Webhooks leave the platform towards apps: how long one attempt may take, and the
