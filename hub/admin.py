@@ -2,11 +2,16 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
-from . import services
+from . import services, staff
+from .audit import audit_record
 from .models import (
+    AccessRequest,
+    AccountWebhook,
+    AccountWebhookAttempt,
     App,
     AppInstance,
     AppListing,
+    AuditEvent,
     CustomerBase,
     Membership,
     OrgaInvite,
@@ -17,15 +22,89 @@ from .models import (
 )
 
 
+class StaffRoleMixin:
+    """Let a user with an ``admin_role`` do what the role allows (``hub.staff``).
+
+    Superusers and staff without a role keep Django's own permissions.
+    """
+
+    def _role_decides(self, request):
+        return bool(request.user.admin_role) and not request.user.is_superuser
+
+    def has_module_permission(self, request):
+        if self._role_decides(request):
+            return request.user.is_active
+        return super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        if self._role_decides(request):
+            return staff.admin_permitted(request.user, "view", self.model, obj)
+        return super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        if self._role_decides(request):
+            return staff.admin_permitted(request.user, "add", self.model)
+        return super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        if self._role_decides(request):
+            return staff.admin_permitted(request.user, "change", self.model, obj)
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._role_decides(request):
+            return staff.admin_permitted(request.user, "delete", self.model, obj)
+        return super().has_delete_permission(request, obj)
+
+
+class AuditedAdminMixin:
+    """Add an audit event for every row added, changed or deleted in the admin.
+
+    Django's own change log hooks are used because every save and delete of the
+    admin, bulk deletes and custom ``save_model`` methods included, passes there.
+    """
+
+    def log_addition(self, request, obj, message):
+        audit_record(actor=request.user, action="admin.add", target=obj)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        audit_record(
+            actor=request.user,
+            action="admin.change",
+            target=obj,
+            data={"change": message},
+        )
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            audit_record(
+                actor=request.user,
+                action="admin.delete",
+                target=obj,
+                data={"was": str(obj)},
+            )
+        return super().log_deletions(request, queryset)
+
+
+class HubModelAdmin(StaffRoleMixin, AuditedAdminMixin, admin.ModelAdmin):
+    pass
+
+
+class HubInline(StaffRoleMixin, admin.TabularInline):
+    pass
+
+
 @admin.register(CustomerBase)
-class CustomerBaseAdmin(admin.ModelAdmin):
+class CustomerBaseAdmin(HubModelAdmin):
     list_display = ["name", "uid", "created_at"]
     search_fields = ["name", "uid"]
     readonly_fields = ["uid"]
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(HubModelAdmin):
     list_display = ["name", "uid", "domain", "customer_base", "has_key", "created_at"]
     list_filter = ["customer_base"]
     search_fields = ["name", "uid", "domain"]
@@ -50,7 +129,7 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(StaffRoleMixin, AuditedAdminMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = [
         "email",
@@ -62,7 +141,7 @@ class UserAdmin(BaseUserAdmin):
         "is_active",
         "locked_until",
     ]
-    list_filter = ["customer_base", "is_staff", "is_active"]
+    list_filter = ["customer_base", "admin_role", "is_staff", "is_active"]
     search_fields = ["email", "uid", "name", "surname"]
     readonly_fields = [
         "uid",
@@ -81,7 +160,15 @@ class UserAdmin(BaseUserAdmin):
         ("Logins", {"fields": ["failed_login_count", "locked_until"]}),
         (
             "Permissions",
-            {"fields": ["is_active", "is_staff", "is_superuser", "groups"]},
+            {
+                "fields": [
+                    "is_active",
+                    "admin_role",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                ]
+            },
         ),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
@@ -95,6 +182,13 @@ class UserAdmin(BaseUserAdmin):
         )
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser or request.user.admin_role == User.AdminRole.ADMIN:
+            return fields
+        # Only admins grant platform roles, or take them away.
+        return [*fields, "admin_role", "is_staff", "is_superuser", "groups"]
+
     @admin.action(description="Unlock after failed logins")
     def unlock(self, request, queryset):
         for user in queryset:
@@ -102,13 +196,13 @@ class UserAdmin(BaseUserAdmin):
         self.message_user(request, f"{len(queryset)} account(s) unlocked.")
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(HubInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
-class AppInstanceInline(admin.TabularInline):
+class AppInstanceInline(HubInline):
     model = AppInstance
     extra = 0
     fields = ["uid", "app", "name", "status"]
@@ -116,7 +210,7 @@ class AppInstanceInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(HubModelAdmin):
     list_display = [
         "name",
         "uid",
@@ -133,14 +227,14 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(App)
-class AppAdmin(admin.ModelAdmin):
+class AppAdmin(HubModelAdmin):
     list_display = ["name", "uid", "nid", "created_at"]
     search_fields = ["name", "uid", "nid"]
     readonly_fields = ["uid"]
 
 
 @admin.register(AppListing)
-class AppListingAdmin(admin.ModelAdmin):
+class AppListingAdmin(HubModelAdmin):
     list_display = ["app", "tenant", "api_id", "host", "enabled"]
     list_filter = ["tenant", "enabled"]
     search_fields = ["api_id", "app__name"]
@@ -155,7 +249,14 @@ class AppListingAdmin(admin.ModelAdmin):
 
         fields = {
             name: form.cleaned_data[name]
-            for name in ["host", "notification_path", "subscriptions", "enabled"]
+            for name in [
+                "host",
+                "notification_path",
+                "groups_path",
+                "group_users_path",
+                "subscriptions",
+                "enabled",
+            ]
         }
         listing, api_key = services.app_listing_create(
             app=obj.app, tenant=obj.tenant, **fields
@@ -180,7 +281,7 @@ class AppListingAdmin(admin.ModelAdmin):
 
 
 @admin.register(AppInstance)
-class AppInstanceAdmin(admin.ModelAdmin):
+class AppInstanceAdmin(HubModelAdmin):
     list_display = ["uid", "app", "organization", "status", "created_at"]
     list_filter = ["status", "app"]
     search_fields = ["uid", "organization__name", "organization__uid"]
@@ -189,7 +290,7 @@ class AppInstanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(HubModelAdmin):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "organization__name", "organization__uid"]
@@ -197,16 +298,99 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(HubModelAdmin):
     list_display = ["name", "organization", "created_at"]
     search_fields = ["name", "organization__name", "organization__uid"]
     autocomplete_fields = ["organization", "members", "app_instances"]
 
 
 @admin.register(OrgaInvite)
-class OrgaInviteAdmin(admin.ModelAdmin):
+class OrgaInviteAdmin(HubModelAdmin):
     list_display = ["email", "organization", "role", "status", "created_at", "sent_at"]
     list_filter = ["status", "role"]
     search_fields = ["email", "organization__name", "organization__uid"]
     readonly_fields = ["status", "created_at", "sent_at", "answered_at", "user"]
     autocomplete_fields = ["organization", "team", "referrer"]
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(StaffRoleMixin, admin.ModelAdmin):
+    list_display = ["requester", "user", "status", "created_at", "approved_at"]
+    list_filter = ["status"]
+    search_fields = ["requester__email", "user__email"]
+    readonly_fields = [
+        "requester",
+        "user",
+        "status",
+        "created_at",
+        "approved_at",
+        "denied_at",
+    ]
+
+    # Requests are made and answered through the services, never edited here.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(StaffRoleMixin, admin.ModelAdmin):
+    list_display = ["at", "action", "actor_email", "target_type", "target_id"]
+    list_filter = ["action", "target_type", ("at", admin.DateFieldListFilter)]
+    search_fields = ["actor_email", "action", "target_id"]
+    date_hierarchy = "at"
+
+    # The trail is read-only for everyone, superusers included.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AccountWebhookAttemptInline(admin.TabularInline):
+    model = AccountWebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = [
+        "number",
+        "started_at",
+        "duration_ms",
+        "response_status",
+        "response_body",
+        "error",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountWebhook)
+class AccountWebhookAdmin(StaffRoleMixin, admin.ModelAdmin):
+    list_display = ["event", "app_instance", "url", "status", "attempts", "created_at"]
+    list_filter = ["event", "status"]
+    search_fields = ["url", "app_instance__uid", "user_uid"]
+    readonly_fields = [
+        "app_instance",
+        "event",
+        "user_uid",
+        "url",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    ]
+    inlines = [AccountWebhookAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

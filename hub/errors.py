@@ -69,6 +69,41 @@ ERRORS = {
         "Invalid accept link",
         "The accept link must contain {{token}} where the invite's token goes.",
     ),
+    "not_platform_staff": (
+        403,
+        "Staff only",
+        "Only platform staff may ask for access to a customer's account.",
+    ),
+    "staff_not_impersonable": (
+        403,
+        "Staff account",
+        "Platform staff cannot be impersonated.",
+    ),
+    "access_request_not_open": (
+        409,
+        "Access request answered",
+        "This access request is {status} and can no longer be answered.",
+    ),
+    "access_request_not_yours": (
+        403,
+        "Not your access request",
+        "Only the person whose account is concerned may answer this request.",
+    ),
+    "impersonation_not_approved": (
+        403,
+        "No consent",
+        "{email} has not approved access in the last 24 hours.",
+    ),
+    "app_not_offered": (
+        422,
+        "App not offered",
+        "{app} is not offered on this marketplace.",
+    ),
+    "app_instance_terminated": (
+        409,
+        "App instance terminated",
+        "{app_instance} is already {status}.",
+    ),
 }
 
 

@@ -10,6 +10,7 @@ import hmac
 from django.db.models import Prefetch, Q
 
 from .models import (
+    App,
     AppInstance,
     AppListing,
     CustomerBase,
@@ -242,3 +243,38 @@ def app_instances_launchable(user: User, organization: Organization):
     if not teams.exists():
         return instances
     return instances.filter(Q(teams__in=teams)).distinct()
+
+
+# What the Tenant API (``/hub/api/mnoe/v2/``) reaches: the rows of the tenant's
+# customer base, whichever tenant of that base created them.
+
+
+def memberships_for_tenant(tenant: Tenant):
+    return Membership.objects.select_related("user", "organization").filter(
+        organization__customer_base_id=tenant.customer_base_id
+    )
+
+
+def invites_for_tenant(tenant: Tenant):
+    return OrgaInvite.objects.select_related(
+        "organization", "team", "referrer", "user"
+    ).filter(organization__customer_base_id=tenant.customer_base_id)
+
+
+def teams_for_tenant(tenant: Tenant):
+    return Team.objects.select_related("organization").filter(
+        organization__customer_base_id=tenant.customer_base_id
+    )
+
+
+def apps_for_tenant(tenant: Tenant):
+    """Return the catalogue the tenant offers: apps with an enabled listing there."""
+    return App.objects.filter(
+        listings__tenant=tenant, listings__enabled=True
+    ).distinct()
+
+
+def app_instances_for_tenant(tenant: Tenant):
+    return AppInstance.objects.select_related("app", "organization").filter(
+        organization__customer_base_id=tenant.customer_base_id
+    )

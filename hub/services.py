@@ -12,6 +12,8 @@ from django.utils.timezone import now
 
 from maestrano import sealing
 
+from .account_webhooks import group_removed_notify, group_user_removed_notify
+from .audit import audit_record
 from .errors import HubError
 from .models import (
     App,
@@ -334,9 +336,16 @@ def membership_role_change(
     ):
         raise HubError("last_super_admin", organization=organization.name)
 
+    previous_role = membership.role
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["role"])
+    audit_record(
+        actor=actor,
+        action="membership.role_change",
+        target=membership,
+        data={"user": membership.user.uid, "from": previous_role, "to": role},
+    )
     return membership
 
 
@@ -364,6 +373,13 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
         raise HubError("last_super_admin", organization=organization.name)
 
     membership.user.teams.remove(*organization.teams.all())
+    audit_record(
+        actor=actor,
+        action="membership.remove",
+        target=membership,
+        data={"user": membership.user.uid, "role": membership.role},
+    )
+    group_user_removed_notify(membership=membership)
     membership.delete()
 
 
@@ -550,3 +566,106 @@ def team_app_instances_set(*, actor: User, team: Team, app_instances) -> Team:
 
     team.app_instances.set(app_instances)
     return team
+
+
+@transaction.atomic
+def membership_create(
+    *, actor: User, organization: Organization, user: User, role: str
+) -> Membership:
+    """Add ``user`` to ``organization`` directly, as an Admin or Super Admin may.
+
+    Only a Super Admin adds another Super Admin.
+    """
+    permission_require(actor, "administrate", organization)
+    _lock_organization(organization)
+    if (
+        role == Membership.Role.SUPER_ADMIN
+        and _actor_role(actor, organization) != Membership.Role.SUPER_ADMIN
+    ):
+        raise HubError("super_admin_reserved")
+    if organization.memberships.filter(user=user).exists():
+        raise HubError(
+            "already_member", email=user.email, organization=organization.name
+        )
+
+    return _membership_add(user=user, organization=organization, role=role)
+
+
+# Moves an app instance may make (reference, appendix A). Hosting phases of the
+# original "cube" stack (starting, stopping, updating) are not modelled: every
+# app here is a SaaS app that runs as soon as it is provisioned.
+APP_INSTANCE_TRANSITIONS = {
+    AppInstance.Status.STAGED: {AppInstance.Status.PROVISIONING},
+    AppInstance.Status.PROVISIONING: {
+        AppInstance.Status.RUNNING,
+        AppInstance.Status.TERMINATING,
+    },
+    AppInstance.Status.RUNNING: {
+        AppInstance.Status.STOPPED,
+        AppInstance.Status.TERMINATING,
+    },
+    AppInstance.Status.STOPPED: {
+        AppInstance.Status.RUNNING,
+        AppInstance.Status.TERMINATING,
+    },
+    AppInstance.Status.TERMINATING: {AppInstance.Status.TERMINATED},
+    AppInstance.Status.TERMINATED: set(),
+}
+
+
+def _app_instance_move(instance: AppInstance, status: str) -> None:
+    if status not in APP_INSTANCE_TRANSITIONS[instance.status]:
+        raise HubError(
+            "app_instance_terminated", app_instance=instance.uid, status=instance.status
+        )
+    instance.status = status
+
+
+@transaction.atomic
+def app_instance_provision(
+    *, tenant: Tenant, app: App, organization: Organization, actor: User | None = None
+) -> AppInstance:
+    """Subscribe ``organization`` to ``app``, which ``tenant`` must offer.
+
+    Without ``actor`` the tenant itself asks (its staff); with one, the person must
+    be allowed to manage the organisation's app instances.
+    """
+    if actor is not None:
+        permission_require(actor, "manage_app_instances", organization)
+    offered = AppListing.objects.filter(app=app, tenant=tenant, enabled=True)
+    if not offered.exists():
+        raise HubError("app_not_offered", app=app.nid)
+
+    # Limitation: every app may be instantiated many times in one organisation;
+    # the original "multi_instantiable" flag is not modelled yet.
+    instance = AppInstance(
+        app=app,
+        organization=organization,
+        name=app.name,
+        status=AppInstance.Status.STAGED,
+    )
+    for status in (AppInstance.Status.PROVISIONING, AppInstance.Status.RUNNING):
+        _app_instance_move(instance, status)
+    instance.full_clean()
+    instance.save()
+    logger.info(
+        "app instance provisioned org=%s instance=%s", organization.uid, instance.uid
+    )
+    return instance
+
+
+@transaction.atomic
+def app_instance_terminate(
+    *, app_instance: AppInstance, actor: User | None = None
+) -> AppInstance:
+    """End the organisation's subscription; a terminated instance stays on record."""
+    if actor is not None:
+        permission_require(actor, "manage_app_instances", app_instance.organization)
+    instance = AppInstance.objects.select_for_update().get(pk=app_instance.pk)
+    for status in (AppInstance.Status.TERMINATING, AppInstance.Status.TERMINATED):
+        _app_instance_move(instance, status)
+    instance.terminated_at = now()
+    instance.save(update_fields=["status", "terminated_at"])
+    group_removed_notify(app_instance=instance)
+    logger.info("app instance terminated instance=%s", instance.uid)
+    return instance

@@ -4,4 +4,5 @@ app_name = "hub"
 
 urlpatterns = [
     path("api/v1/", include("hub.api.urls")),
+    path("api/mnoe/v2/", include("hub.api.tenant_urls")),
 ]

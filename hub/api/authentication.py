@@ -3,7 +3,7 @@
 from rest_framework import authentication, exceptions, permissions
 
 from hub import selectors
-from hub.models import AppListing
+from hub.models import AppListing, Tenant
 
 
 class AppCredentialsAuthentication(authentication.BasicAuthentication):
@@ -29,5 +29,26 @@ class IsApp(permissions.BasePermission):
         if not isinstance(request.auth, AppListing):
             raise exceptions.NotAuthenticated(
                 "Send the app's API id and key with HTTP Basic."
+            )
+        return True
+
+
+class TenantCredentialsAuthentication(authentication.BasicAuthentication):
+    """HTTP Basic with a tenant's id and key, as a marketplace frontend sends it."""
+
+    www_authenticate_realm = "maestrano"
+
+    def authenticate_credentials(self, userid, password, request=None):
+        tenant = selectors.tenant_authenticate(userid, password)
+        if tenant is None:
+            raise exceptions.AuthenticationFailed("The tenant id or key is not valid.")
+        return (None, tenant)
+
+
+class IsTenant(permissions.BasePermission):
+    def has_permission(self, request, view):
+        if not isinstance(request.auth, Tenant):
+            raise exceptions.NotAuthenticated(
+                "Send the tenant's id and key with HTTP Basic."
             )
         return True

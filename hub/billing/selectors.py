@@ -33,3 +33,10 @@ def recurring_bills_for_listing(listing: AppListing, *, group_id: str | None = N
 
 def recurring_bill_for_listing(listing: AppListing, uid: str) -> RecurringBill | None:
     return recurring_bills_for_listing(listing).filter(uid=uid).first()
+
+
+def bills_for_tenant(tenant):
+    """Return the bills of every organisation in the tenant's customer base."""
+    return Bill.objects.select_related("app_instance").filter(
+        app_instance__organization__customer_base_id=tenant.customer_base_id
+    )

@@ -1,0 +1,383 @@
+"""The Tenant API (``/hub/api/mnoe/v2/``) that marketplace frontends call, in JSON:API.
+
+A tenant authenticates with its id and key and reaches the rows of its customer
+base only: anything else is not found. Writes that the permission matrix governs
+name the person acting as ``meta.acting_user_id`` in the body (or
+``_metadata[acting_user_id]`` in the query), and the matrix is applied to them.
+"""
+
+from rest_framework import parsers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hub import selectors, services
+from hub.billing import selectors as billing_selectors
+from hub.errors import HubError
+from hub.models import App, Membership, Team
+from maestrano.errors import ApiError
+
+from . import jsonapi
+from . import tenant_resources as resources
+from .authentication import IsTenant, TenantCredentialsAuthentication
+
+BASE_URL = "/hub/api/mnoe/v2/"
+
+
+class TenantApiView(APIView):
+    authentication_classes = [TenantCredentialsAuthentication]
+    permission_classes = [IsTenant]
+    parser_classes = [jsonapi.JsonApiParser, parsers.JSONParser]
+    renderer_classes = [jsonapi.JsonApiRenderer]
+
+    def get_exception_handler(self):
+        return jsonapi.exception_handler
+
+    def perform_content_negotiation(self, request, force=False):
+        # Every client gets the JSON:API document, whatever its Accept header.
+        renderer = self.renderer_classes[0]()
+        return renderer, renderer.media_type
+
+    @property
+    def tenant(self):
+        return self.request.auth
+
+    def document(self, resource, obj, *, status=200):
+        body = jsonapi.resource_document(resource, obj, self.request, BASE_URL)
+        return Response(body, status=status)
+
+    def find(self, resource, queryset, id_):
+        if resource.id_path == "pk" and not str(id_).isdigit():
+            raise jsonapi.not_found(resource.type, id_)
+        obj = queryset.filter(**{resource.id_path: id_}).first()
+        if obj is None:
+            raise jsonapi.not_found(resource.type, id_)
+        return obj
+
+    def acting_user(self, *, required):
+        uid = jsonapi.submitted_meta(self.request, "acting_user_id")
+        if uid is None:
+            if required:
+                raise ApiError(
+                    400,
+                    "acting_user_required",
+                    "Acting user required",
+                    "Name the person acting as meta.acting_user_id.",
+                    field="/meta/acting_user_id",
+                )
+            return None
+        user = selectors.user_in_customer_base(self.tenant.customer_base, uid)
+        if user is None:
+            raise ApiError(
+                422,
+                "unknown_acting_user",
+                "Unknown acting user",
+                f"No person of this marketplace has the id {uid}.",
+                field="/meta/acting_user_id",
+            )
+        return user
+
+
+class ResourceList(TenantApiView):
+    resource = None
+    queryset = None  # tenant -> the rows it may see
+
+    def get(self, request):
+        queryset = type(self).queryset(self.tenant)
+        body = jsonapi.collection_document(self.resource, queryset, request, BASE_URL)
+        return Response(body)
+
+
+class ResourceDetail(TenantApiView):
+    resource = None
+    queryset = None
+
+    def get(self, request, id):
+        return self.document(self.resource, self.object(id))
+
+    def object(self, id):
+        return self.find(self.resource, type(self).queryset(self.tenant), id)
+
+
+def _list_and_detail(resource, queryset):
+    attributes = {"resource": resource, "queryset": staticmethod(queryset)}
+    name = resource.type.title().replace("_", "")
+    return (
+        type(f"{name}List", (ResourceList,), attributes),
+        type(f"{name}Detail", (ResourceDetail,), attributes),
+    )
+
+
+UserList, UserDetail = _list_and_detail(resources.USERS, selectors.users_for_tenant)
+AppList, AppDetail = _list_and_detail(resources.APPS, selectors.apps_for_tenant)
+TeamList, TeamDetail = _list_and_detail(resources.TEAMS, selectors.teams_for_tenant)
+BillList, BillDetail = _list_and_detail(
+    resources.BILLS, billing_selectors.bills_for_tenant
+)
+AppInstanceList, AppInstanceDetail = _list_and_detail(
+    resources.APP_INSTANCES, selectors.app_instances_for_tenant
+)
+
+
+# Users
+
+
+class UserAuthenticate(TenantApiView):
+    def post(self, request):
+        attributes, _ = jsonapi.submitted(request, "users", ("email", "password"))
+        try:
+            user = services.user_login_attempt(
+                customer_base=self.tenant.customer_base,
+                email=str(attributes.get("email") or ""),
+                password=str(attributes.get("password") or ""),
+            )
+        except HubError as error:
+            if error.code != "invalid_credentials":
+                raise
+            # The original answered a wrong e-mail or password with 404: the
+            # tenant's own credentials were fine, only no such user matched.
+            error.status = 404
+            raise
+        return self.document(resources.USERS, user)
+
+
+# Organisations
+
+
+ORGANIZATION_ATTRIBUTES = {
+    "name": "name",
+    "billing_currency": "currency",
+    "geo_country_code": "country",
+    "geo_tz": "timezone",
+    "financial_year_end_month": "financial_year_end_month",
+    "external_id": "external_id",
+}
+
+
+def _organization_fields(attributes):
+    return {ORGANIZATION_ATTRIBUTES[name]: value for name, value in attributes.items()}
+
+
+class OrganizationList(ResourceList):
+    resource = resources.ORGANIZATIONS
+    queryset = staticmethod(selectors.organizations_for_tenant)
+
+    def post(self, request):
+        attributes, _ = jsonapi.submitted(
+            request, "organizations", ORGANIZATION_ATTRIBUTES
+        )
+        fields = _organization_fields(attributes)
+        if "name" not in fields:
+            raise jsonapi.invalid_attribute("name", "An organisation needs a name.")
+
+        organization = services.organization_create(
+            tenant=self.tenant, owner=self.acting_user(required=False), **fields
+        )
+        return self.document(self.resource, organization, status=201)
+
+
+class OrganizationDetail(ResourceDetail):
+    resource = resources.ORGANIZATIONS
+    queryset = staticmethod(selectors.organizations_for_tenant)
+
+    def patch(self, request, id):
+        organization = self.object(id)
+        attributes, _ = jsonapi.submitted(
+            request, "organizations", ORGANIZATION_ATTRIBUTES
+        )
+
+        organization = services.organization_update(
+            actor=self.acting_user(required=True),
+            organization=organization,
+            **_organization_fields(attributes),
+        )
+        return self.document(self.resource, organization)
+
+
+class OrganizationFreeze(OrganizationDetail):
+    http_method_names = ["patch"]
+    frozen = True
+
+    def patch(self, request, id):
+        organization = services.organization_freeze(
+            organization=self.object(id), frozen=self.frozen
+        )
+        return self.document(self.resource, organization)
+
+
+class OrganizationUnfreeze(OrganizationFreeze):
+    frozen = False
+
+
+# Memberships (orga_relations)
+
+
+class OrgaRelationList(ResourceList):
+    resource = resources.ORGA_RELATIONS
+    queryset = staticmethod(selectors.memberships_for_tenant)
+
+    def post(self, request):
+        attributes, related = jsonapi.submitted(
+            request, "orga_relations", ("role",), ("user", "organization")
+        )
+        user = self._related(
+            resources.USERS, selectors.users_for_tenant, related, "user"
+        )
+        organization = self._related(
+            resources.ORGANIZATIONS,
+            selectors.organizations_for_tenant,
+            related,
+            "organization",
+        )
+
+        membership = services.membership_create(
+            actor=self.acting_user(required=True),
+            organization=organization,
+            user=user,
+            role=attributes.get("role", Membership.Role.MEMBER),
+        )
+        return self.document(self.resource, membership, status=201)
+
+    def _related(self, resource, queryset, related, name):
+        if name not in related:
+            raise ApiError(
+                422,
+                "relationship_required",
+                "Relationship required",
+                f"Name the {name}.",
+                field=f"/data/relationships/{name}",
+            )
+        return self.find(resource, queryset(self.tenant), related[name])
+
+
+class OrgaRelationDetail(ResourceDetail):
+    resource = resources.ORGA_RELATIONS
+    queryset = staticmethod(selectors.memberships_for_tenant)
+
+    def patch(self, request, id):
+        membership = self.object(id)
+        attributes, _ = jsonapi.submitted(request, "orga_relations", ("role",))
+        if "role" not in attributes:
+            raise jsonapi.invalid_attribute("role", "Give the new role.")
+
+        membership = services.membership_role_change(
+            actor=self.acting_user(required=True),
+            membership=membership,
+            role=attributes["role"],
+        )
+        return self.document(self.resource, membership)
+
+
+# Invites
+
+
+class OrgaInviteList(ResourceList):
+    resource = resources.ORGA_INVITES
+    queryset = staticmethod(selectors.invites_for_tenant)
+
+    def post(self, request):
+        attributes, related = jsonapi.submitted(
+            request,
+            "orga_invites",
+            ("user_email", "user_role", "organization_id"),
+            ("team",),
+        )
+        organization = self.find(
+            resources.ORGANIZATIONS,
+            selectors.organizations_for_tenant(self.tenant),
+            attributes.get("organization_id"),
+        )
+        team = None
+        if "team" in related:
+            team = self.find(
+                resources.TEAMS,
+                Team.objects.filter(organization=organization),
+                related["team"],
+            )
+
+        invite = services.invite_create(
+            actor=self.acting_user(required=True),
+            organization=organization,
+            email=str(attributes.get("user_email") or ""),
+            role=attributes.get("user_role", Membership.Role.MEMBER),
+            team=team,
+        )
+        return self.document(self.resource, invite, status=201)
+
+
+class OrgaInviteDetail(ResourceDetail):
+    resource = resources.ORGA_INVITES
+    queryset = staticmethod(selectors.invites_for_tenant)
+
+
+class OrgaInviteAccept(OrgaInviteDetail):
+    http_method_names = ["patch"]
+
+    def patch(self, request, id):
+        invite = self.object(id)
+        attributes, _ = jsonapi.submitted(request, "orga_invites", ("user_id",))
+        user = self.find(
+            resources.USERS,
+            selectors.users_for_tenant(self.tenant),
+            attributes.get("user_id"),
+        )
+
+        services.invite_accept(invite=invite, user=user)
+        return self.document(self.resource, self.object(id))
+
+
+class OrgaInviteDecline(OrgaInviteDetail):
+    http_method_names = ["patch"]
+
+    def patch(self, request, id):
+        invite = self.object(id)
+        attributes, _ = jsonapi.submitted(request, "orga_invites", ("user_id",))
+        user = None
+        if attributes.get("user_id"):
+            user = self.find(
+                resources.USERS,
+                selectors.users_for_tenant(self.tenant),
+                attributes["user_id"],
+            )
+
+        services.invite_decline(invite=invite, user=user)
+        return self.document(self.resource, self.object(id))
+
+
+# App instances
+
+
+class AppInstanceProvision(TenantApiView):
+    def post(self, request):
+        attributes, _ = jsonapi.submitted(
+            request, "app_instances", ("app_nid", "owner_id", "owner_type")
+        )
+        if attributes.get("owner_type", "Organization") != "Organization":
+            raise jsonapi.invalid_attribute(
+                "owner_type", "Only an Organization owns app instances."
+            )
+        app = App.objects.filter(nid=str(attributes.get("app_nid"))).first()
+        if app is None:
+            raise jsonapi.invalid_attribute("app_nid", "No app has this nid.")
+        organization = self.find(
+            resources.ORGANIZATIONS,
+            selectors.organizations_for_tenant(self.tenant),
+            attributes.get("owner_id"),
+        )
+
+        app_instance = services.app_instance_provision(
+            tenant=self.tenant,
+            app=app,
+            organization=organization,
+            actor=self.acting_user(required=False),
+        )
+        return self.document(resources.APP_INSTANCES, app_instance, status=201)
+
+
+class AppInstanceTerminate(AppInstanceDetail):
+    http_method_names = ["delete"]
+
+    def delete(self, request, id):
+        app_instance = services.app_instance_terminate(
+            app_instance=self.object(id), actor=self.acting_user(required=False)
+        )
+        return self.document(self.resource, app_instance)
