@@ -117,16 +117,20 @@ def webhook_receiver():
     receiver = WebhookReceiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
+        def _record(self):
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
             receiver.requests.append(
-                ReceivedRequest("POST", self.path, dict(self.headers.items()), body)
+                ReceivedRequest(self.command, self.path, dict(self.headers), body)
             )
             receiver.arrived.set()
             self.send_response(receiver.next_status())
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        # Connec! notifications are POSTs; account webhooks are DELETEs.
+        do_POST = _record
+        do_DELETE = _record
 
         def log_message(self, *args):
             pass

@@ -1,6 +1,4 @@
 import base64
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -9,33 +7,7 @@ from hub import account_webhooks, services
 from hub.errors import HubError
 from hub.models import AccountWebhook, AppInstance, Membership
 from hub.tests.factories import MembershipFactory
-from maestrano.testing import ReceivedRequest, WebhookReceiver, app_setup
-
-
-@pytest.fixture
-def webhook_receiver():
-    """Like the shared receiver, answering DELETE (the shared one takes POST only)."""
-    receiver = WebhookReceiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_DELETE(self):
-            receiver.requests.append(
-                ReceivedRequest("DELETE", self.path, dict(self.headers.items()), b"")
-            )
-            receiver.arrived.set()
-            self.send_response(receiver.next_status())
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_port}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield receiver
-    server.shutdown()
-    server.server_close()
+from maestrano.testing import app_setup
 
 
 @pytest.fixture
