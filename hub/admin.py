@@ -9,6 +9,7 @@ from .models import (
     AccountWebhook,
     AccountWebhookAttempt,
     App,
+    AppEnvironment,
     AppInstance,
     AppListing,
     AuditEvent,
@@ -255,6 +256,12 @@ class AppListingAdmin(HubModelAdmin):
                 "groups_path",
                 "group_users_path",
                 "subscriptions",
+                "sso_init_path",
+                "sso_consume_path",
+                "synchronization_start_path",
+                "synchronization_toggle_path",
+                "synchronization_status_path",
+                "connec_external_ids",
                 "enabled",
             ]
         }
@@ -275,6 +282,37 @@ class AppListingAdmin(HubModelAdmin):
         self.message_user(
             request,
             f"API key of {listing.api_id}: {api_key} "
+            "(copy it now: it is not shown again)",
+            messages.WARNING,
+        )
+
+
+@admin.register(AppEnvironment)
+class AppEnvironmentAdmin(HubModelAdmin):
+    list_display = ["app", "name", "key", "created_at"]
+    list_filter = ["name"]
+    search_fields = ["key", "app__name"]
+    readonly_fields = ["key", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving an environment to another app would hand it that app's keys.
+        if obj is not None:
+            return [*self.readonly_fields, "app"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+
+        environment, secret = services.app_environment_create(
+            app=obj.app, name=obj.name
+        )
+        obj.pk = environment.pk
+        obj.key = environment.key
+        self.message_user(
+            request,
+            f"Secret of {environment.key}: {secret} "
             "(copy it now: it is not shown again)",
             messages.WARNING,
         )

@@ -1,4 +1,5 @@
 import hashlib
+import secrets
 import zoneinfo
 from datetime import timedelta
 
@@ -26,6 +27,14 @@ def validate_timezone(value):
 
 def customer_base_uid():
     return uids.new_uid("cbs")
+
+
+def app_environment_key():
+    return uids.new_uid("env", 16)
+
+
+def new_sso_session():
+    return secrets.token_urlsafe(32)
 
 
 def _feature(**settings):
@@ -213,6 +222,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=now)
+    # The person's hub session as apps and frontends know it: asserted at SSO,
+    # sent back by frontends as a Basic-auth username. A new login issues a new
+    # one, so a stolen value dies with the session it came from.
+    sso_session = models.CharField(
+        max_length=64, unique=True, default=new_sso_session, editable=False
+    )
 
     objects = UserManager()
 
@@ -380,6 +395,20 @@ class AppListing(models.Model):
     subscriptions = models.JSONField(
         default=list, blank=True, help_text="Connec! collections the app is told about."
     )
+    sso_init_path = models.CharField(
+        "SSO init path", max_length=255, default="/maestrano/auth/saml/init"
+    )
+    sso_consume_path = models.CharField(
+        "SSO consume path", max_length=255, default="/maestrano/auth/saml/consume"
+    )
+    synchronization_start_path = models.CharField(max_length=255, blank=True)
+    synchronization_toggle_path = models.CharField(max_length=255, blank=True)
+    synchronization_status_path = models.CharField(max_length=255, blank=True)
+    connec_external_ids = models.BooleanField(
+        "Connec! external ids",
+        default=False,
+        help_text="The app wants its own ids in Connec! answers.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now, editable=False)
 
@@ -415,6 +444,34 @@ class AppListing(models.Model):
         else:
             path = f"{path}/{group_uid}/users"
         return f"{self.host.rstrip('/')}{path}/{user_uid}"
+
+
+class AppEnvironment(models.Model):
+    """Where an app's developer runs it ("production", "uat"), with its own key.
+
+    The SDKs fetch their marketplace configuration with this key and secret. The
+    secret is kept as a SHA-256 digest only, like API keys (see ``AppListing``).
+    """
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="environments")
+    name = models.SlugField(max_length=64, help_text='e.g. "production"')
+    key = models.CharField(max_length=32, unique=True, default=app_environment_key)
+    secret_digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "name"], name="app_environment_name_unique_per_app"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.app} ({self.name})"
+
+    @staticmethod
+    def digest(secret):
+        return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class AppInstance(models.Model):

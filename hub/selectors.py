@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q
 
 from .models import (
     App,
+    AppEnvironment,
     AppInstance,
     AppListing,
     CustomerBase,
@@ -31,6 +32,27 @@ def app_listing_authenticate(api_id: str, api_key: str) -> AppListing | None:
     if not hmac.compare_digest(listing.api_key_digest, AppListing.digest(api_key)):
         return None
     return listing
+
+
+def app_environment_authenticate(key: str, secret: str) -> AppEnvironment | None:
+    """Return the app environment whose credentials these are, or ``None``."""
+    environment = AppEnvironment.objects.select_related("app").filter(key=key).first()
+    if environment is None:
+        return None
+    if not hmac.compare_digest(
+        environment.secret_digest, AppEnvironment.digest(secret)
+    ):
+        return None
+    return environment
+
+
+def app_listings_for_environment(environment: AppEnvironment):
+    """Return the marketplaces the environment's app is offered on: one per tenant."""
+    return (
+        AppListing.objects.select_related("tenant")
+        .filter(app_id=environment.app_id, enabled=True)
+        .order_by("tenant__created_at", "tenant__pk")
+    )
 
 
 def app_instance_for_listing(listing: AppListing, group_id: str) -> AppInstance | None:
@@ -166,6 +188,28 @@ def tenant_feature_enabled(tenant: Tenant, path: str, *, default=False) -> bool:
     return bool(enabled)
 
 
+def user_for_sso_session(sso_session: str) -> User | None:
+    """Return the active customer whose hub session this is, or ``None``."""
+    if not sso_session:
+        return None
+    return User.objects.filter(
+        sso_session=sso_session, is_active=True, customer_base__isnull=False
+    ).first()
+
+
+def tenant_for_user(user: User) -> Tenant | None:
+    """Return the marketplace a person's own requests are made on."""
+    # Limitation: a session does not say which frontend it came from, so a person
+    # of a base shared by several tenants acts on the oldest one. It matters only
+    # for the catalogue they see and the tenant of what they create there.
+    return (
+        Tenant.objects.select_related("customer_base")
+        .filter(customer_base_id=user.customer_base_id)
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
 def users_in_customer_base(customer_base: CustomerBase):
     return User.objects.filter(customer_base=customer_base).order_by("email")
 
@@ -277,4 +321,52 @@ def apps_for_tenant(tenant: Tenant):
 def app_instances_for_tenant(tenant: Tenant):
     return AppInstance.objects.select_related("app", "organization").filter(
         organization__customer_base_id=tenant.customer_base_id
+    )
+
+
+# What a person acting through the Tenant API reaches: their organisations and
+# what hangs off them.
+
+
+def users_visible_to(user: User):
+    """Return the person and everyone sharing an organisation with them."""
+    return User.objects.filter(
+        Q(pk=user.pk) | Q(memberships__organization__memberships__user=user)
+    ).distinct()
+
+
+def memberships_visible_to(user: User):
+    return Membership.objects.select_related("user", "organization").filter(
+        organization__memberships__user=user
+    )
+
+
+def invites_visible_to(user: User):
+    """Return the invites sent to the person and those they may manage.
+
+    Managing invites is for Admins and Super Admins, as the permission matrix says.
+    """
+    managed = Q(
+        organization__memberships__user=user,
+        organization__memberships__role__in=[
+            Membership.Role.ADMIN,
+            Membership.Role.SUPER_ADMIN,
+        ],
+    )
+    return (
+        OrgaInvite.objects.select_related("organization", "team", "referrer", "user")
+        .filter(managed | Q(email__iexact=user.email))
+        .distinct()
+    )
+
+
+def teams_visible_to(user: User):
+    return Team.objects.select_related("organization").filter(
+        organization__memberships__user=user
+    )
+
+
+def app_instances_visible_to(user: User):
+    return AppInstance.objects.select_related("app", "organization").filter(
+        organization__memberships__user=user
     )

@@ -17,6 +17,7 @@ from .audit import audit_record
 from .errors import HubError
 from .models import (
     App,
+    AppEnvironment,
     AppInstance,
     AppListing,
     CustomerBase,
@@ -26,6 +27,7 @@ from .models import (
     Team,
     Tenant,
     User,
+    new_sso_session,
 )
 from .permissions import permission_require
 
@@ -73,6 +75,17 @@ def app_listing_rotate_key(*, listing: AppListing) -> str:
 def app_listing_api_key(*, listing: AppListing) -> str:
     """Return the key webhooks authenticate with towards the app."""
     return sealing.unseal(listing.api_key_sealed)
+
+
+def app_environment_create(*, app: App, name: str) -> tuple[AppEnvironment, str]:
+    """Give ``app`` an environment; return it and its secret (shown once)."""
+    secret = _new_api_key()
+    environment = AppEnvironment(
+        app=app, name=name, secret_digest=AppEnvironment.digest(secret)
+    )
+    environment.full_clean()
+    environment.save()
+    return environment, secret
 
 
 @transaction.atomic
@@ -238,7 +251,8 @@ def _login_check(customer_base, email, password):
     if user.check_password(password) and user.is_active:
         user.failed_login_count = 0
         user.locked_until = None
-        user.save(update_fields=["failed_login_count", "locked_until"])
+        user.sso_session = new_sso_session()
+        user.save(update_fields=["failed_login_count", "locked_until", "sso_session"])
         return user, None
 
     user.failed_login_count += 1
@@ -251,6 +265,17 @@ def _login_check(customer_base, email, password):
         logger.warning("account locked user=%s", user.uid)
     user.save(update_fields=["failed_login_count", "locked_until"])
     return user, refusal
+
+
+@transaction.atomic
+def user_sso_session_rotate(*, user: User) -> User:
+    """Issue ``user`` a new SSO session; the old one is refused from now on.
+
+    Call it at logout, so that apps checking the session see it end.
+    """
+    user.sso_session = new_sso_session()
+    user.save(update_fields=["sso_session"])
+    return user
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ urlpatterns = [
     ),
     # Django's logout view accepts POST only, so a link or an image cannot log
     # someone out behind their back.
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("orgs/<str:uid>/", views.organization_detail, name="organization"),
 ]

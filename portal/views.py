@@ -1,11 +1,13 @@
 """Pages of the customer portal: each view reads through a selector and renders."""
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from hub import selectors as hub_selectors
+from hub import services as hub_services
 
 from . import selectors
 
@@ -30,3 +32,12 @@ def organization_detail(request, uid):
         organization=organization, now=timezone.now()
     )
     return render(request, "portal/organization.html", overview)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Sign out, and end the hub session that apps check, on every device."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            hub_services.user_sso_session_rotate(user=request.user)
+        return super().post(request, *args, **kwargs)

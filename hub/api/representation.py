@@ -134,11 +134,11 @@ def user_json(user):
         "name": user.name,
         "surname": user.surname,
         "email": user.email,
-        # Limitation: users have no company or country of their own yet, and SSO
-        # sessions are not issued yet; apps get empty values.
+        # Limitation: users have no company or country of their own yet; apps
+        # get empty values.
         "company_name": None,
         "country": None,
-        "sso_session": "",
+        "sso_session": user.sso_session,
         "created_at": iso_time(user.date_joined),
         "updated_at": iso_time(user.date_joined),
     }

@@ -4,6 +4,11 @@ A tenant authenticates with its id and key and reaches the rows of its customer
 base only: anything else is not found. Writes that the permission matrix governs
 name the person acting as ``meta.acting_user_id`` in the body (or
 ``_metadata[acting_user_id]`` in the query), and the matrix is applied to them.
+
+A frontend may instead send a person's ``sso_session`` as the Basic username with
+an empty password. The request then acts as that person: it reaches only their
+organisations and what hangs off them, every write is theirs (any
+``acting_user_id`` is ignored), and tenant-only actions are refused.
 """
 
 from rest_framework import parsers
@@ -18,7 +23,7 @@ from maestrano.errors import ApiError
 
 from . import jsonapi
 from . import tenant_resources as resources
-from .authentication import IsTenant, TenantCredentialsAuthentication
+from .authentication import IsTenant, TenantCredentialsAuthentication, UserSession
 
 BASE_URL = "/hub/api/mnoe/v2/"
 
@@ -37,9 +42,40 @@ class TenantApiView(APIView):
         renderer = self.renderer_classes[0]()
         return renderer, renderer.media_type
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._session_reader = resources.session_reader.set(self.session_user)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if hasattr(self, "_session_reader"):
+            resources.session_reader.reset(self._session_reader)
+            del self._session_reader
+        return super().finalize_response(request, response, *args, **kwargs)
+
     @property
     def tenant(self):
-        return self.request.auth
+        auth = self.request.auth
+        return auth.tenant if isinstance(auth, UserSession) else auth
+
+    @property
+    def session_user(self):
+        """The person a per-user request acts as; ``None`` for the tenant."""
+        auth = self.request.auth
+        return auth.user if isinstance(auth, UserSession) else None
+
+    def tenant_only(self):
+        if self.session_user is not None:
+            raise ApiError(
+                403,
+                "tenant_credentials_required",
+                "Tenant credentials required",
+                "Only the tenant's own id and key may do this.",
+            )
+
+    def organizations(self):
+        if self.session_user is not None:
+            return selectors.organizations_for_user(self.session_user)
+        return selectors.organizations_for_tenant(self.tenant)
 
     def document(self, resource, obj, *, status=200):
         body = jsonapi.resource_document(resource, obj, self.request, BASE_URL)
@@ -54,6 +90,9 @@ class TenantApiView(APIView):
         return obj
 
     def acting_user(self, *, required):
+        if self.session_user is not None:
+            return self.session_user
+
         uid = jsonapi.submitted_meta(self.request, "acting_user_id")
         if uid is None:
             if required:
@@ -80,9 +119,15 @@ class TenantApiView(APIView):
 class ResourceList(TenantApiView):
     resource = None
     queryset = None  # tenant -> the rows it may see
+    user_queryset = None  # person -> the rows they may see
+
+    def rows(self):
+        if self.session_user is not None:
+            return type(self).user_queryset(self.session_user)
+        return type(self).queryset(self.tenant)
 
     def get(self, request):
-        queryset = type(self).queryset(self.tenant)
+        queryset = self.rows()
         body = jsonapi.collection_document(self.resource, queryset, request, BASE_URL)
         return Response(body)
 
@@ -90,16 +135,22 @@ class ResourceList(TenantApiView):
 class ResourceDetail(TenantApiView):
     resource = None
     queryset = None
+    user_queryset = None
+    rows = ResourceList.rows
 
     def get(self, request, id):
         return self.document(self.resource, self.object(id))
 
     def object(self, id):
-        return self.find(self.resource, type(self).queryset(self.tenant), id)
+        return self.find(self.resource, self.rows(), id)
 
 
-def _list_and_detail(resource, queryset):
-    attributes = {"resource": resource, "queryset": staticmethod(queryset)}
+def _list_and_detail(resource, queryset, user_queryset):
+    attributes = {
+        "resource": resource,
+        "queryset": staticmethod(queryset),
+        "user_queryset": staticmethod(user_queryset),
+    }
     name = resource.type.title().replace("_", "")
     return (
         type(f"{name}List", (ResourceList,), attributes),
@@ -107,14 +158,28 @@ def _list_and_detail(resource, queryset):
     )
 
 
-UserList, UserDetail = _list_and_detail(resources.USERS, selectors.users_for_tenant)
-AppList, AppDetail = _list_and_detail(resources.APPS, selectors.apps_for_tenant)
-TeamList, TeamDetail = _list_and_detail(resources.TEAMS, selectors.teams_for_tenant)
+def _catalogue_of_user(user):
+    return selectors.apps_for_tenant(selectors.tenant_for_user(user))
+
+
+UserList, UserDetail = _list_and_detail(
+    resources.USERS, selectors.users_for_tenant, selectors.users_visible_to
+)
+AppList, AppDetail = _list_and_detail(
+    resources.APPS, selectors.apps_for_tenant, _catalogue_of_user
+)
+TeamList, TeamDetail = _list_and_detail(
+    resources.TEAMS, selectors.teams_for_tenant, selectors.teams_visible_to
+)
 BillList, BillDetail = _list_and_detail(
-    resources.BILLS, billing_selectors.bills_for_tenant
+    resources.BILLS,
+    billing_selectors.bills_for_tenant,
+    billing_selectors.bills_visible_to,
 )
 AppInstanceList, AppInstanceDetail = _list_and_detail(
-    resources.APP_INSTANCES, selectors.app_instances_for_tenant
+    resources.APP_INSTANCES,
+    selectors.app_instances_for_tenant,
+    selectors.app_instances_visible_to,
 )
 
 
@@ -123,6 +188,7 @@ AppInstanceList, AppInstanceDetail = _list_and_detail(
 
 class UserAuthenticate(TenantApiView):
     def post(self, request):
+        self.tenant_only()
         attributes, _ = jsonapi.submitted(request, "users", ("email", "password"))
         try:
             user = services.user_login_attempt(
@@ -160,6 +226,7 @@ def _organization_fields(attributes):
 class OrganizationList(ResourceList):
     resource = resources.ORGANIZATIONS
     queryset = staticmethod(selectors.organizations_for_tenant)
+    user_queryset = staticmethod(selectors.organizations_for_user)
 
     def post(self, request):
         attributes, _ = jsonapi.submitted(
@@ -178,6 +245,7 @@ class OrganizationList(ResourceList):
 class OrganizationDetail(ResourceDetail):
     resource = resources.ORGANIZATIONS
     queryset = staticmethod(selectors.organizations_for_tenant)
+    user_queryset = staticmethod(selectors.organizations_for_user)
 
     def patch(self, request, id):
         organization = self.object(id)
@@ -198,6 +266,7 @@ class OrganizationFreeze(OrganizationDetail):
     frozen = True
 
     def patch(self, request, id):
+        self.tenant_only()
         organization = services.organization_freeze(
             organization=self.object(id), frozen=self.frozen
         )
@@ -214,19 +283,17 @@ class OrganizationUnfreeze(OrganizationFreeze):
 class OrgaRelationList(ResourceList):
     resource = resources.ORGA_RELATIONS
     queryset = staticmethod(selectors.memberships_for_tenant)
+    user_queryset = staticmethod(selectors.memberships_visible_to)
 
     def post(self, request):
         attributes, related = jsonapi.submitted(
             request, "orga_relations", ("role",), ("user", "organization")
         )
         user = self._related(
-            resources.USERS, selectors.users_for_tenant, related, "user"
+            resources.USERS, selectors.users_for_tenant(self.tenant), related, "user"
         )
         organization = self._related(
-            resources.ORGANIZATIONS,
-            selectors.organizations_for_tenant,
-            related,
-            "organization",
+            resources.ORGANIZATIONS, self.organizations(), related, "organization"
         )
 
         membership = services.membership_create(
@@ -246,12 +313,13 @@ class OrgaRelationList(ResourceList):
                 f"Name the {name}.",
                 field=f"/data/relationships/{name}",
             )
-        return self.find(resource, queryset(self.tenant), related[name])
+        return self.find(resource, queryset, related[name])
 
 
 class OrgaRelationDetail(ResourceDetail):
     resource = resources.ORGA_RELATIONS
     queryset = staticmethod(selectors.memberships_for_tenant)
+    user_queryset = staticmethod(selectors.memberships_visible_to)
 
     def patch(self, request, id):
         membership = self.object(id)
@@ -273,6 +341,7 @@ class OrgaRelationDetail(ResourceDetail):
 class OrgaInviteList(ResourceList):
     resource = resources.ORGA_INVITES
     queryset = staticmethod(selectors.invites_for_tenant)
+    user_queryset = staticmethod(selectors.invites_visible_to)
 
     def post(self, request):
         attributes, related = jsonapi.submitted(
@@ -283,7 +352,7 @@ class OrgaInviteList(ResourceList):
         )
         organization = self.find(
             resources.ORGANIZATIONS,
-            selectors.organizations_for_tenant(self.tenant),
+            self.organizations(),
             attributes.get("organization_id"),
         )
         team = None
@@ -307,6 +376,7 @@ class OrgaInviteList(ResourceList):
 class OrgaInviteDetail(ResourceDetail):
     resource = resources.ORGA_INVITES
     queryset = staticmethod(selectors.invites_for_tenant)
+    user_queryset = staticmethod(selectors.invites_visible_to)
 
 
 class OrgaInviteAccept(OrgaInviteDetail):
@@ -315,7 +385,7 @@ class OrgaInviteAccept(OrgaInviteDetail):
     def patch(self, request, id):
         invite = self.object(id)
         attributes, _ = jsonapi.submitted(request, "orga_invites", ("user_id",))
-        user = self.find(
+        user = self.session_user or self.find(
             resources.USERS,
             selectors.users_for_tenant(self.tenant),
             attributes.get("user_id"),
@@ -331,8 +401,8 @@ class OrgaInviteDecline(OrgaInviteDetail):
     def patch(self, request, id):
         invite = self.object(id)
         attributes, _ = jsonapi.submitted(request, "orga_invites", ("user_id",))
-        user = None
-        if attributes.get("user_id"):
+        user = self.session_user
+        if user is None and attributes.get("user_id"):
             user = self.find(
                 resources.USERS,
                 selectors.users_for_tenant(self.tenant),
@@ -359,9 +429,7 @@ class AppInstanceProvision(TenantApiView):
         if app is None:
             raise jsonapi.invalid_attribute("app_nid", "No app has this nid.")
         organization = self.find(
-            resources.ORGANIZATIONS,
-            selectors.organizations_for_tenant(self.tenant),
-            attributes.get("owner_id"),
+            resources.ORGANIZATIONS, self.organizations(), attributes.get("owner_id")
         )
 
         app_instance = services.app_instance_provision(

@@ -4,6 +4,8 @@ Attributes with a model path may be filtered and sorted on; the others are only
 shown. Relationships are the ones ``include`` accepts.
 """
 
+from contextvars import ContextVar
+
 from .jsonapi import BOOLEAN, DECIMAL, INTEGER, TIME, Attribute, Relationship, register
 from .jsonapi import Resource as R
 
@@ -19,6 +21,20 @@ def _uid_of(relation):
     )
 
 
+# Who reads in the current request: ``None`` for the tenant itself, or the person
+# a per-user request acts as. A person sees no session but their own: anyone
+# else's would let them act as that person. Unset, no session is shown.
+session_reader = ContextVar("session_reader")
+_NO_ONE = object()
+
+
+def _sso_session(user):
+    reader = session_reader.get(_NO_ONE)
+    if reader is None or (reader is not _NO_ONE and reader.pk == user.pk):
+        return user.sso_session
+    return None
+
+
 USERS = register(
     R(
         type="users",
@@ -31,6 +47,7 @@ USERS = register(
             "locale": _field("locale"),
             "timezone": _field("timezone"),
             "locked": Attribute(read=lambda user: user.is_locked()),
+            "sso_session": Attribute(read=_sso_session),
             "created_at": _field("date_joined", TIME),
         },
         relationships={

@@ -1,6 +1,6 @@
 """Reads of bills and recurring bills, always through the app that submitted them."""
 
-from hub.models import AppListing
+from hub.models import AppListing, Membership
 
 from .models import Bill, RecurringBill
 
@@ -33,6 +33,14 @@ def recurring_bills_for_listing(listing: AppListing, *, group_id: str | None = N
 
 def recurring_bill_for_listing(listing: AppListing, uid: str) -> RecurringBill | None:
     return recurring_bills_for_listing(listing).filter(uid=uid).first()
+
+
+def bills_visible_to(user):
+    """Return the bills of the organisations where the person manages billing."""
+    return Bill.objects.select_related("app_instance").filter(
+        app_instance__organization__memberships__user=user,
+        app_instance__organization__memberships__role=Membership.Role.SUPER_ADMIN,
+    )
 
 
 def bills_for_tenant(tenant):

@@ -32,3 +32,13 @@ def frontends_create():
     second = Frontend(*services.tenant_create(name="Second", customer_base=shared))
     third = Frontend(*services.tenant_create(name="Third"))
     return first, second, third
+
+
+def session_client(sso_session):
+    """Call the Tenant API as one person: their session, an empty password."""
+    token = f"{sso_session}:"
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(token.encode()).decode()
+    )
+    return client

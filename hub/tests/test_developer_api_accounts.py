@@ -17,7 +17,7 @@ def _user_data(user):
         "email": user.email,
         "company_name": None,
         "country": None,
-        "sso_session": "",
+        "sso_session": user.sso_session,
         "created_at": iso_time(user.date_joined),
         "updated_at": iso_time(user.date_joined),
     }

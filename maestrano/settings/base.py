@@ -12,6 +12,9 @@ env = environ.Env()
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# The platform's public address, as apps reach it (the SDK configuration gives it
+# to them); empty means the address each request came in on.
+PLATFORM_URL = env.str("PLATFORM_URL", default="")
 # Seals the app API keys that webhooks send back (see maestrano/sealing.py); empty
 # means derived from SECRET_KEY, so that rotating SECRET_KEY loses them.
 CREDENTIALS_SEALING_KEY = env.str("CREDENTIALS_SEALING_KEY", default="")

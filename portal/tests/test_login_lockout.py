@@ -36,3 +36,17 @@ def test_an_unknown_address_is_refused(client, db):
 
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_logging_out_ends_the_hub_session_apps_check(client, db):
+    person = UserFactory(email="pat@acme.test")
+    login(client, "pat@acme.test", "a-good-password")
+    person.refresh_from_db()
+    session_at_login = person.sso_session
+
+    response = client.post("/logout/")
+
+    person.refresh_from_db()
+    assert response.status_code == 302
+    assert person.sso_session != session_at_login
+    assert "_auth_user_id" not in client.session
