@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from . import services, staff
 from .audit import audit_record
+from .errors import HubError
 from .models import (
     AccessRequest,
     AccountWebhook,
@@ -121,6 +124,7 @@ class TenantAdmin(HubModelAdmin):
     def rotate_tenant_key(self, request, queryset):
         for tenant in queryset:
             tenant_key = services.tenant_key_rotate(tenant=tenant)
+            audit_record(actor=request.user, action="tenant.key_rotate", target=tenant)
             self.message_user(
                 request,
                 f"Tenant key of {tenant.uid}: {tenant_key} "
@@ -151,7 +155,7 @@ class UserAdmin(StaffRoleMixin, AuditedAdminMixin, BaseUserAdmin):
         "failed_login_count",
         "locked_until",
     ]
-    actions = ["unlock"]
+    actions = ["unlock", "request_access", "impersonate"]
     fieldsets = [
         (None, {"fields": ["uid", "email", "password", "customer_base"]}),
         (
@@ -194,7 +198,40 @@ class UserAdmin(StaffRoleMixin, AuditedAdminMixin, BaseUserAdmin):
     def unlock(self, request, queryset):
         for user in queryset:
             services.user_unlock(user=user)
+            audit_record(actor=request.user, action="user.unlock", target=user)
         self.message_user(request, f"{len(queryset)} account(s) unlocked.")
+
+    def has_impersonate_permission(self, request):
+        return staff.impersonation_permitted(request.user)
+
+    @admin.action(
+        description="Request access (the person is asked to consent)",
+        permissions=["impersonate"],
+    )
+    def request_access(self, request, queryset):
+        for user in queryset:
+            try:
+                staff.access_request_create(requester=request.user, user=user)
+            except HubError as refusal:
+                self.message_user(request, refusal.detail, messages.ERROR)
+            else:
+                self.message_user(request, f"Access to {user.email} requested.")
+
+    @admin.action(
+        description="Impersonate (needs the person's consent)",
+        permissions=["impersonate"],
+    )
+    def impersonate(self, request, queryset):
+        if len(queryset) != 1:
+            self.message_user(request, "Select exactly one person.", messages.ERROR)
+            return None
+
+        try:
+            staff.session_impersonation_begin(request, queryset.get())
+        except HubError as refusal:
+            self.message_user(request, refusal.detail, messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("portal:home"))
 
 
 class MembershipInline(HubInline):
@@ -276,6 +313,9 @@ class AppListingAdmin(HubModelAdmin):
     def rotate_api_key(self, request, queryset):
         for listing in queryset:
             api_key = services.app_listing_rotate_key(listing=listing)
+            audit_record(
+                actor=request.user, action="app_listing.key_rotate", target=listing
+            )
             self._show_key_once(request, listing, api_key)
 
     def _show_key_once(self, request, listing, api_key):

@@ -35,6 +35,9 @@ CUSTOMER_MODELS = frozenset(
 
 WRITE_ACTIONS = frozenset({"add", "change", "delete"})
 
+# Who may ask a customer for consent and then act as them.
+IMPERSONATING_ROLES = frozenset({Role.ADMIN, Role.SUPPORT})
+
 
 def admin_permitted(user: User, action: str, model, obj=None) -> bool:
     """Tell whether a user with an ``admin_role`` may take ``action`` in the admin.
@@ -55,8 +58,15 @@ def admin_permitted(user: User, action: str, model, obj=None) -> bool:
     return not (model is User and obj is not None and obj.is_platform_staff)
 
 
+def impersonation_permitted(user: User) -> bool:
+    """Tell whether ``user`` may ask customers for access and act as them."""
+    if not user.is_active:
+        return False
+    return user.is_superuser or user.admin_role in IMPERSONATING_ROLES
+
+
 def _require_staff(user: User) -> None:
-    if not user.admin_role or not user.is_active:
+    if not impersonation_permitted(user):
         raise HubError("not_platform_staff")
 
 
@@ -179,7 +189,10 @@ def session_impersonated_user(request) -> User | None:
         return None
 
     target = User.objects.get(pk=target_id)
-    if _consent_for(request.user, target) is None:
+    # A revoked role ends the impersonation as surely as a lapsed consent.
+    if not impersonation_permitted(request.user) or (
+        _consent_for(request.user, target) is None
+    ):
         session_impersonation_end(request)
         return None
     return target

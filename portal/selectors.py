@@ -4,6 +4,7 @@ from datetime import datetime
 
 from connec import selectors as connec_selectors
 from hub import selectors as hub_selectors
+from hub.models import AccessRequest
 from impac import selectors as impac_selectors
 from impac.engines.invoices import invoices_summary
 from impac.periods import hist_parameters_parse
@@ -58,3 +59,12 @@ def organization_overview(*, organization, now: datetime) -> dict:
         "invoices": invoices,
         "invoices_chart": invoices_chart(invoices),
     }
+
+
+def access_requests_pending(*, user):
+    """Return the staff requests to act as ``user`` that await their answer."""
+    return (
+        AccessRequest.objects.filter(user=user, status=AccessRequest.Status.REQUESTED)
+        .select_related("requester")
+        .order_by("created_at", "pk")
+    )

@@ -18,4 +18,18 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("orgs/<str:uid>/", views.organization_detail, name="organization"),
+    path("access-requests/", views.access_requests, name="access_requests"),
+    path(
+        "access-requests/<int:pk>/approve/",
+        views.access_request_answer,
+        {"answer": "approve"},
+        name="access_request_approve",
+    ),
+    path(
+        "access-requests/<int:pk>/deny/",
+        views.access_request_answer,
+        {"answer": "deny"},
+        name="access_request_deny",
+    ),
+    path("impersonation/stop/", views.impersonation_stop, name="impersonation_stop"),
 ]
