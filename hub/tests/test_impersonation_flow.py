@@ -214,3 +214,20 @@ def test_logging_out_while_impersonating_keeps_the_customer_signed_in_to_apps(
     assert User.objects.get(pk=owner.pk).sso_session == sso_session
     assert SESSION_KEY not in support_client.session
     assert AuditEvent.objects.filter(action="impersonation.stop").count() == 1
+
+
+def test_the_admin_stays_the_staff_members_own_while_impersonating(
+    support_client, support, owner, organization
+):
+    # given an impersonation under way
+    impersonating(support_client, support, owner)
+
+    # when the support member opens the admin, then the portal
+    admin_page = support_client.get("/admin/")
+    portal_page = support_client.get(f"/orgs/{organization.uid}/")
+
+    # then the admin is theirs and the portal is the customer's
+    assert admin_page.status_code == 200
+    assert admin_page.wsgi_request.user == support
+    assert admin_page.wsgi_request.impersonator is None
+    assert portal_page.wsgi_request.user == owner
