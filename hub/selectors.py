@@ -4,7 +4,6 @@ This is the one place that decides which app credentials are valid and which app
 instances they reach; Connec! and Impac! ask here and nowhere else.
 """
 
-import hashlib
 import hmac
 
 from django.db.models import Prefetch, Q
@@ -21,6 +20,7 @@ from .models import (
     Team,
     Tenant,
     User,
+    digest_secret,
 )
 
 
@@ -256,7 +256,7 @@ def teams_for_organization(organization: Organization):
 
 def invite_by_token(token: str) -> OrgaInvite | None:
     """Return the pending invite this link's token opens, or ``None``."""
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    digest = digest_secret(token)
     return (
         OrgaInvite.objects.select_related("organization", "team")
         .filter(token_digest=digest, status=OrgaInvite.Status.PENDING)

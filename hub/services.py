@@ -1,7 +1,6 @@
 """Writes of the hub: credentials and the people, organisations and apps they open."""
 
 import base64
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -27,6 +26,7 @@ from .models import (
     Team,
     Tenant,
     User,
+    digest_secret,
     new_sso_session,
 )
 from .permissions import permission_require
@@ -408,10 +408,6 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     membership.delete()
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def invite_create(
     *,
@@ -467,7 +463,7 @@ def invite_send(*, actor: User, invite: OrgaInvite, accept_url: str) -> OrgaInvi
         raise HubError("invite_not_staged", status=invite.status)
 
     token = secrets.token_urlsafe(32)
-    invite.token_digest = _digest(token)
+    invite.token_digest = digest_secret(token)
     invite.status = OrgaInvite.Status.PENDING
     invite.sent_at = now()
     invite.save(update_fields=["token_digest", "status", "sent_at"])

@@ -6,14 +6,9 @@ from django.core import mail
 from hub import selectors, services
 from hub.errors import HubError
 from hub.models import Membership, OrgaInvite
-from hub.tests.factories import TeamFactory, UserFactory, personas_for
+from hub.tests.factories import TeamFactory, UserFactory
 
 ACCEPT_URL = "https://market.example.test/invites/{token}"
-
-
-@pytest.fixture
-def people(organization):
-    return personas_for(organization)
 
 
 @pytest.fixture

@@ -11,15 +11,9 @@ from hub.tests.factories import (
     MembershipFactory,
     TeamFactory,
     UserFactory,
-    personas_for,
 )
 
 PASSWORD = "a-good-password"
-
-
-@pytest.fixture
-def people(organization):
-    return personas_for(organization)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from hub.permissions import MATRIX, permitted
-from hub.tests.factories import OrganizationFactory, UserFactory, personas_for
+from hub.tests.factories import OrganizationFactory, UserFactory
 
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 OUTSIDER, STRANGER = "outsider", "stranger"
@@ -28,11 +28,6 @@ CASES = [
     for action, allowed in EXPECTED.items()
     for persona in EVERYONE
 ]
-
-
-@pytest.fixture
-def people(organization):
-    return personas_for(organization)
 
 
 def test_the_table_covers_every_action_of_the_matrix():

@@ -7,13 +7,7 @@ from hub.tests.factories import (
     AppInstanceFactory,
     OrganizationFactory,
     TeamFactory,
-    personas_for,
 )
-
-
-@pytest.fixture
-def people(organization):
-    return personas_for(organization)
 
 
 @pytest.fixture

@@ -14,17 +14,7 @@ from hub.tests.factories import (
     app_listing_create,
     personas_for,
 )
-from hub.tests.tenant_api import API, frontends_create
-
-
-@pytest.fixture
-def frontends(db):
-    return frontends_create()
-
-
-@pytest.fixture
-def acme(frontends):
-    return services.organization_create(tenant=frontends[0].tenant, name="Acme Pty")
+from hub.tests.tenant_api import API
 
 
 @pytest.fixture

@@ -3,17 +3,7 @@ import pytest
 from hub import services
 from hub.models import Membership, Organization
 from hub.tests.factories import personas_for
-from hub.tests.tenant_api import API, frontends_create, session_client
-
-
-@pytest.fixture
-def frontends(db):
-    return frontends_create()
-
-
-@pytest.fixture
-def acme(frontends):
-    return services.organization_create(tenant=frontends[0].tenant, name="Acme Pty")
+from hub.tests.tenant_api import API, session_client
 
 
 @pytest.fixture
