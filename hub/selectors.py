@@ -6,7 +6,9 @@ instances they reach; Connec! and Impac! ask here and nowhere else.
 
 import hmac
 
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Q, Subquery
+
+from maestrano import hotsql
 
 from .models import (
     App,
@@ -26,12 +28,20 @@ from .models import (
 
 def app_listing_authenticate(api_id: str, api_key: str) -> AppListing | None:
     """Return the enabled listing whose credentials these are, or ``None``."""
-    listing = AppListing.objects.filter(api_id=api_id, enabled=True).first()
-    if listing is None:
+    found = hotsql.fetch_one(_LISTING_BY_API_ID, [api_id], AppListing)
+    if found is None:
         return None
+    (listing,) = found
     if not hmac.compare_digest(listing.api_key_digest, AppListing.digest(api_key)):
         return None
     return listing
+
+
+# Every request from an app runs this one; see ``maestrano.hotsql``.
+_LISTING_BY_API_ID = (
+    f"SELECT {hotsql.columns(AppListing, 'l')} FROM {AppListing._meta.db_table} l "
+    "WHERE l.api_id = %s AND l.enabled"
+)
 
 
 def app_environment_authenticate(key: str, secret: str) -> AppEnvironment | None:
@@ -56,17 +66,36 @@ def app_listings_for_environment(environment: AppEnvironment):
 
 
 def app_instance_for_listing(listing: AppListing, group_id: str) -> AppInstance | None:
-    """Return the active instance ``group_id`` of the listing's app on its tenant."""
-    return (
-        AppInstance.objects.select_related("organization")
-        .filter(
-            uid=group_id,
-            app_id=listing.app_id,
-            organization__tenant_id=listing.tenant_id,
-            status__in=AppInstance.ACTIVE_STATUSES,
-        )
-        .first()
+    """Return the active instance ``group_id`` of the listing's app on its tenant.
+
+    Its organisation comes loaded with it.
+    """
+    found = hotsql.fetch_one(
+        _ACTIVE_INSTANCE_OF_APP,
+        [
+            group_id,
+            listing.app_id,
+            listing.tenant_id,
+            list(AppInstance.ACTIVE_STATUSES),
+        ],
+        AppInstance,
+        Organization,
     )
+    if found is None:
+        return None
+    app_instance, organization = found
+    app_instance.organization = organization
+    return app_instance
+
+
+# Every write from an app (a bill, a Connec! record) runs this one.
+_ACTIVE_INSTANCE_OF_APP = (
+    f"SELECT {hotsql.columns(AppInstance, 'i')}, {hotsql.columns(Organization, 'o')} "
+    f"FROM {AppInstance._meta.db_table} i "
+    f"JOIN {Organization._meta.db_table} o ON o.id = i.organization_id "
+    "WHERE i.uid = %s AND i.app_id = %s AND o.tenant_id = %s "
+    "AND i.status = ANY(%s)"
+)
 
 
 def app_instances_subscribed(organization: Organization, collection: str):
@@ -117,26 +146,52 @@ def app_instances_for_organization(organization):
 def app_instances_for_listing(listing: AppListing):
     """Return every instance of the listing's app on its tenant, terminated too.
 
-    Each organisation's Super Admins are prefetched as ``organization.super_admins``:
-    the Developer API shows the first one's e-mail as the group's.
+    Each comes with ``principal_email``, the e-mail of its organisation's first
+    Super Admin, which the Developer API shows as the group's.
     """
-    super_admins = (
-        Membership.objects.filter(role=Membership.Role.SUPER_ADMIN)
-        .select_related("user")
-        .order_by("created_at", "id")
-    )
+    first_super_admin = Membership.objects.filter(
+        organization_id=OuterRef("organization_id"),
+        role=Membership.Role.SUPER_ADMIN,
+    ).order_by("created_at", "id")
     return (
         AppInstance.objects.select_related("organization")
-        .prefetch_related(
-            Prefetch(
-                "organization__memberships",
-                queryset=super_admins,
-                to_attr="super_admins",
-            )
-        )
+        .annotate(principal_email=Subquery(first_super_admin.values("user__email")[:1]))
         .filter(app_id=listing.app_id, organization__tenant_id=listing.tenant_id)
         .order_by("created_at", "id")
     )
+
+
+def app_instances_for_listing_fast(listing: AppListing) -> list[AppInstance]:
+    """The rows of ``app_instances_for_listing``, read in one SQL statement.
+
+    Every SDK's sync lists its groups, unfiltered, over and over; this answers
+    that without the ORM's query compilation (see ``maestrano.hotsql``).
+    """
+    rows = hotsql.fetch_all(
+        _INSTANCES_OF_APP,
+        [Membership.Role.SUPER_ADMIN, listing.app_id, listing.tenant_id],
+        AppInstance,
+        Organization,
+    )
+    app_instances = []
+    for app_instance, organization, principal_email in rows:
+        app_instance.organization = organization
+        app_instance.principal_email = principal_email
+        app_instances.append(app_instance)
+    return app_instances
+
+
+_INSTANCES_OF_APP = (
+    f"SELECT {hotsql.columns(AppInstance, 'i')}, {hotsql.columns(Organization, 'o')}, "
+    f"(SELECT u.email FROM {Membership._meta.db_table} m "
+    f"JOIN {User._meta.db_table} u ON u.id = m.user_id "
+    "WHERE m.organization_id = i.organization_id AND m.role = %s "
+    "ORDER BY m.created_at, m.id LIMIT 1) "
+    f"FROM {AppInstance._meta.db_table} i "
+    f"JOIN {Organization._meta.db_table} o ON o.id = i.organization_id "
+    "WHERE i.app_id = %s AND o.tenant_id = %s "
+    "ORDER BY i.created_at, i.id"
+)
 
 
 def users_for_listing(listing: AppListing, *, group_id: str | None = None):

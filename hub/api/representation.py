@@ -90,7 +90,6 @@ RECURRING_BILL_ATTRIBUTES = {
 
 def group_json(app_instance):
     organization = app_instance.organization
-    super_admins = getattr(organization, "super_admins", [])
     return {
         "object": "account_group",
         "id": app_instance.uid,
@@ -99,7 +98,7 @@ def group_json(app_instance):
         "created_at": iso_time(app_instance.created_at),
         "updated_at": iso_time(app_instance.created_at),
         "name": organization.name,
-        "email": super_admins[0].user.email if super_admins else None,
+        "email": app_instance.principal_email,
         # Limitation: payment cards, free trials, city and main accounting are not
         # modelled yet, so apps see no card, no trial and no accounting package.
         "has_credit_card": False,

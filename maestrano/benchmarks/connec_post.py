@@ -11,7 +11,6 @@ import json
 import uuid
 
 import psycopg2
-import requests
 from django.db import connection, transaction
 from psycopg2 import sql
 
@@ -20,6 +19,7 @@ from hub.demo import DEFAULT_RECEIVER_URL, demo_load
 from hub.models import AppListing
 from maestrano import launcher
 
+from .client import KeepAliveClient
 from .measure import BenchmarkFailed, Figure, writes_per_second
 from .scratch import scratch_table
 
@@ -85,25 +85,23 @@ def _demo_receiver_url():
 
 class _ApiWriter:
     def __init__(self, base_url, credentials, created):
-        self.url = (
-            f"{base_url.rstrip('/')}/connec/api/v2/{credentials['group_id']}/invoices"
-        )
+        self.path = f"/connec/api/v2/{credentials['group_id']}/invoices"
         self.created = created
         # One keep-alive connection per client, as an app's SDK would hold.
-        self.session = requests.Session()
-        self.session.auth = (credentials["api_id"], credentials["api_key"])
+        self.http = KeepAliveClient(
+            base_url, username=credentials["api_id"], password=credentials["api_key"]
+        )
 
     def write(self):
-        response = self.session.post(self.url, json={"invoices": INVOICE}, timeout=30)
-        if response.status_code != 201:
+        answer = self.http.post_json(self.path, {"invoices": INVOICE})
+        if answer.status != 201:
             raise BenchmarkFailed(
-                f"POST {self.url} answered {response.status_code}: "
-                f"{response.text[:300]}"
+                f"POST {self.path} answered {answer.status}: {answer.text()}"
             )
-        self.created.append(response.json()["invoices"]["id"])
+        self.created.append(answer.json()["invoices"]["id"])
 
     def close(self):
-        self.session.close()
+        self.http.close()
 
 
 class _ScratchWriter:

@@ -12,7 +12,6 @@ import datetime
 import uuid
 
 import psycopg2
-import requests
 from django.db import connection
 from psycopg2 import sql
 
@@ -21,6 +20,7 @@ from hub.demo import demo_load
 from hub.models import AppInstance
 from maestrano import launcher
 
+from .client import KeepAliveClient
 from .measure import BenchmarkFailed, Figure, writes_per_second
 from .scratch import scratch_table
 
@@ -72,37 +72,35 @@ def run(*, base_url: str, seconds: float, progress) -> list[Figure]:
 
 
 def _bill_create(client):
-    response = client.session.post(
-        f"{client.api}/bills",
-        json={**BILL, "group_id": client.credentials["group_id"]},
-        timeout=30,
+    answer = client.http.post_json(
+        "/bills", {**BILL, "group_id": client.credentials["group_id"]}
     )
-    if response.status_code != 200:
-        raise BenchmarkFailed(f"POST bills answered {response.status_code}")
-    client.created.append(response.json()["data"]["id"])
+    if answer.status != 200:
+        raise BenchmarkFailed(f"POST bills answered {answer.status}: {answer.text()}")
+    client.created.append(answer.json()["data"]["id"])
 
 
 def _groups_list(client):
-    response = client.session.get(f"{client.api}/groups", timeout=30)
-    if response.status_code != 200 or not response.json()["data"]:
-        raise BenchmarkFailed(f"GET groups answered {response.status_code}")
+    answer = client.http.get("/groups")
+    if answer.status != 200 or not answer.json()["data"]:
+        raise BenchmarkFailed(f"GET groups answered {answer.status}: {answer.text()}")
 
 
 class _ApiClient:
     def __init__(self, api, credentials, created, request):
-        self.api = api
         self.credentials = credentials
         self.created = created
         self.request = request
         # One keep-alive connection per client, as an app's SDK would hold.
-        self.session = requests.Session()
-        self.session.auth = (credentials["api_id"], credentials["api_key"])
+        self.http = KeepAliveClient(
+            api, username=credentials["api_id"], password=credentials["api_key"]
+        )
 
     def write(self):
         self.request(self)
 
     def close(self):
-        self.session.close()
+        self.http.close()
 
 
 class _ScratchInserter:
