@@ -120,3 +120,12 @@ def test_staff_acting_as_the_customer_cannot_answer_for_them(
     assert response.status_code == 403
     access_request.refresh_from_db()
     assert access_request.status == AccessRequest.Status.REQUESTED
+
+
+def test_every_page_links_to_the_staff_access_requests(client, owner):
+    client.force_login(owner)
+
+    response = client.get("/", follow=True)
+
+    assert response.status_code == 200
+    assert '<a href="/access-requests/">Staff access</a>' in response.content.decode()
