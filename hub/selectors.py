@@ -324,11 +324,14 @@ def app_instances_launchable(user: User, organization: Organization):
 
     The rule of the original platform: members only; Admins and Super Admins
     launch every instance, and so does a member in no team of the organisation;
-    a member of teams launches the instances of those teams.
+    a member of teams launches the instances of those teams. Nobody launches
+    the apps of a frozen organisation.
     """
     instances = AppInstance.objects.filter(
         organization=organization, status__in=AppInstance.ACTIVE_STATUSES
     ).order_by("name", "uid")
+    if organization.account_frozen:
+        return instances.none()
     role = membership_role(user, organization)
     if role is None or user.customer_base_id not in (
         None,

@@ -33,6 +33,18 @@ def test_a_member_in_no_team_launches_every_running_instance(
     assert launchable(people.member, organization) == ["Invoicer", "Ledger", "Payroll"]
 
 
+def test_nobody_launches_the_apps_of_a_frozen_organisation(
+    organization, people, instances
+):
+    services.organization_freeze(organization=organization)
+
+    assert launchable(people.owner, organization) == []
+    assert launchable(people.member, organization) == []
+
+    services.organization_freeze(organization=organization, frozen=False)
+    assert launchable(people.owner, organization) == ["Invoicer", "Ledger", "Payroll"]
+
+
 def test_a_team_member_launches_the_union_of_their_teams_instances(
     organization, people, instances
 ):
