@@ -7,6 +7,7 @@ INVALID_ENVELOPE = "invalid_envelope"
 INVALID_FIELD = "invalid_field"
 RECORD_NOT_FOUND = "record_not_found"
 GROUP_NOT_FOUND = "group_not_found"
+GROUP_FORBIDDEN = "group_forbidden"
 INVALID_FILTER = "invalid_filter"
 INVALID_PAGING = "invalid_paging"
 ID_ON_CREATE = "id_on_create"
@@ -49,6 +50,16 @@ def group_not_found(group_id):
         GROUP_NOT_FOUND,
         "Group not found",
         f"{group_id} is not an active group of this app.",
+    )
+
+
+def group_forbidden(group_id):
+    return ApiError(
+        403,
+        GROUP_FORBIDDEN,
+        "Group not allowed",
+        f"These credentials may not reach the data of {group_id}; "
+        "only members of its organisation may.",
     )
 
 

@@ -94,17 +94,30 @@ def _message(collection, error):
     return f"{collection}.{where}: {error.message}" if where else error.message
 
 
-def _save(record, app_instance):
+def _save(record, app_instance, user):
     record._transaction_id = uuid.uuid4()
     record._app_instance = app_instance
+    # django-simple-history writes this person into the history row's author.
+    record._history_user = user
     record.save()
     webhooks.deliveries_create(record=record, origin=app_instance)
 
 
 def record_create(
-    *, app_instance: AppInstance, collection: str, attributes: dict
+    *,
+    app_instance: AppInstance | None,
+    collection: str,
+    attributes: dict,
+    organization=None,
+    user=None,
 ) -> Record:
-    """Store a new record written by ``app_instance`` and notify the other apps."""
+    """Store a new record written by ``app_instance`` and notify the other apps.
+
+    A person writing without an app (``app_instance=None``) names the
+    ``organization``, and every subscribed app is notified.
+    """
+    if organization is None:
+        organization = app_instance.organization
     if attributes.get("id"):
         raise errors.id_on_create(collection)
     document = document_validate(collection, attributes)
@@ -116,19 +129,19 @@ def record_create(
         # their window by a few seconds until Connec! offers a commit-ordered cursor.
         now = timezone.now()
         record = Record(
-            organization=app_instance.organization,
+            organization=organization,
             collection=collection,
             document=document,
             created_by=app_instance,
             created_at=now,
             updated_at=now,
         )
-        _save(record, app_instance)
+        _save(record, app_instance, user)
     return record
 
 
 def record_update(
-    *, app_instance: AppInstance, record: Record, attributes: dict
+    *, app_instance: AppInstance | None, record: Record, attributes: dict, user=None
 ) -> Record:
     """Merge ``attributes`` into the record's document and notify the other apps.
 
@@ -146,5 +159,5 @@ def record_update(
 
         record.document = document
         record.updated_at = timezone.now()
-        _save(record, app_instance)
+        _save(record, app_instance, user)
     return record

@@ -47,11 +47,15 @@ class DeliveryRefused(Exception):
 
 
 def deliveries_create(*, record, origin):
-    """Add an outbox row for every other app instance subscribed to the collection."""
-    organization = origin.organization
-    recipients = hub_selectors.app_instances_subscribed(
-        organization, record.collection
-    ).exclude(pk=origin.pk)
+    """Add an outbox row for every other app instance subscribed to the collection.
+
+    ``origin`` is the app instance that wrote the record, or ``None`` for a person.
+    """
+    # The origin's organisation is already loaded; the record's may not be.
+    organization = origin.organization if origin is not None else record.organization
+    recipients = hub_selectors.app_instances_subscribed(organization, record.collection)
+    if origin is not None:
+        recipients = recipients.exclude(pk=origin.pk)
     deliveries = Delivery.objects.bulk_create(
         Delivery(
             app_instance=recipient,

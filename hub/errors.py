@@ -39,6 +39,31 @@ ERRORS = {
         "App instance of another organisation",
         "{app_instance} does not belong to {organization}.",
     ),
+    "email_taken": (
+        422,
+        "E-mail address taken",
+        "{email} already has an account.",
+    ),
+    "not_your_profile": (
+        403,
+        "Not your profile",
+        "A person may change only their own profile.",
+    ),
+    "accept_url_off_domain": (
+        400,
+        "Accept link elsewhere",
+        "The accept link must lead to {domain}, the marketplace's own address.",
+    ),
+    "invalid_otp": (
+        400,
+        "Wrong code",
+        "The code is wrong or no longer valid; enter the one your app shows now.",
+    ),
+    "otp_already_enabled": (
+        409,
+        "Two-factor already on",
+        "Two-factor sign-in is already on; turn it off first to enrol again.",
+    ),
     "invalid_credentials": (
         401,
         "Invalid credentials",
@@ -103,6 +128,39 @@ ERRORS = {
         409,
         "App instance terminated",
         "{app_instance} is already {status}.",
+    ),
+    "launch_forbidden": (
+        403,
+        "Launch not allowed",
+        "You may not launch {app_instance}: it is not one of the apps your role "
+        "and teams give you.",
+    ),
+    "app_not_launchable": (
+        409,
+        "App without sign-in address",
+        "{app} has no sign-in address on this marketplace yet.",
+    ),
+    "launch_token_invalid": (
+        401,
+        "Invalid launch token",
+        "The launch token was refused: {reason}.",
+    ),
+    "launch_token_expired": (
+        401,
+        "Launch token expired",
+        "The launch token is older than {seconds} seconds; ask the frontend for "
+        "a new one.",
+    ),
+    "launch_token_replayed": (
+        401,
+        "Launch token already used",
+        "Each launch token works once; ask the frontend for a new one.",
+    ),
+    "launch_key_unavailable": (
+        409,
+        "Tenant key to reissue",
+        "The key of {tenant} was issued before launch tokens were checked; issue "
+        "it a new key to sign them with.",
     ),
 }
 

@@ -139,6 +139,12 @@ class Tenant(models.Model):
 
     The tenant's ``uid`` is its tenant id; its key is checked by SHA-256 digest, as
     app keys are (see ``AppListing``). An empty digest means no key was issued yet.
+
+    A sealed copy of the key is kept as well (see ``maestrano.sealing``): launch
+    tokens (``wtk``) are HS256 JWTs that frontends sign with ``"<id>:<key>"``, as
+    the original frontends do, and checking an HMAC needs the key itself. Keys
+    issued before the copy existed have none; such a tenant needs a new key
+    before its launch tokens are accepted.
     """
 
     uid = models.CharField(max_length=32, unique=True, default=uids.tenant_uid)
@@ -152,6 +158,7 @@ class Tenant(models.Model):
         help_text="Leave empty to give the tenant a customer base of its own.",
     )
     api_key_digest = models.CharField(max_length=64, blank=True, editable=False)
+    api_key_sealed = models.TextField(blank=True, editable=False)
     frontend_config = models.JSONField(
         default=dict,
         blank=True,
@@ -645,6 +652,29 @@ class AccessRequest(models.Model):
 
     def is_valid(self, at=None):
         return self.status == self.Status.APPROVED and (at or now()) < self.expires_at
+
+
+class LaunchNonce(models.Model):
+    """A launch token already used, remembered until it would be refused anyway.
+
+    A token is accepted once: its nonce (digested, as nonces have no set length)
+    is added here in the same step, and a second try fails on the unique
+    constraint, whichever web process it reaches.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    nonce_digest = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "nonce_digest"], name="launch_nonce_unique_per_tenant"
+            )
+        ]
+
+    def __str__(self):
+        return f"launch nonce of {self.tenant_id} until {self.expires_at}"
 
 
 class AuditEvent(models.Model):

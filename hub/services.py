@@ -4,8 +4,11 @@ import base64
 import logging
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from django.contrib.auth import password_validation
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.timezone import now
 
@@ -158,6 +161,7 @@ def tenant_create(
         customer_base=customer_base,
         frontend_config=frontend_config or {},
         api_key_digest=Tenant.digest(tenant_key),
+        api_key_sealed=sealing.seal(tenant_key),
     )
     tenant.full_clean()
     tenant.save()
@@ -169,7 +173,8 @@ def tenant_key_rotate(*, tenant: Tenant) -> str:
     """Issue ``tenant`` a new key (its first, or instead of the old one at once)."""
     tenant_key = _new_tenant_key()
     tenant.api_key_digest = Tenant.digest(tenant_key)
-    tenant.save(update_fields=["api_key_digest"])
+    tenant.api_key_sealed = sealing.seal(tenant_key)
+    tenant.save(update_fields=["api_key_digest", "api_key_sealed"])
     logger.info("tenant key rotated tenant=%s", tenant.uid)
     return tenant_key
 
@@ -187,11 +192,21 @@ def tenant_frontend_config_update(*, tenant: Tenant, frontend_config: dict) -> T
 def user_create(
     *, customer_base: CustomerBase | None, email: str, password: str, **profile
 ) -> User:
-    user = User(
-        customer_base=customer_base,
-        email=User.objects.normalize_email(email),
-        **profile,
-    )
+    """Open an account whose e-mail address is free and whose password is strong.
+
+    An address is compared without case. Addresses are unique across every
+    customer base for now (see ``User.email``), so one taken elsewhere is refused
+    with the same answer as one taken in ``customer_base``.
+    """
+    email = User.objects.normalize_email(email.strip())
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise HubError("email_taken", email=email)
+
+    user = User(customer_base=customer_base, email=email, **profile)
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
     user.set_password(password)
     user.full_clean()
     user.save()
@@ -202,10 +217,16 @@ USER_PROFILE_FIELDS = ("name", "surname", "phone", "company", "locale", "timezon
 
 
 @transaction.atomic
-def user_profile_update(*, user: User, **profile) -> User:
+def user_profile_update(*, user: User, actor: User | None = None, **profile) -> User:
+    """Change a person's profile; an ``actor`` may change only their own.
+
+    Without ``actor`` the platform or the tenant itself asks.
+    """
     unknown = set(profile) - set(USER_PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"not profile fields: {', '.join(sorted(unknown))}")
+    if actor is not None and actor.pk != user.pk:
+        raise HubError("not_your_profile")
 
     for name, value in profile.items():
         setattr(user, name, value)
@@ -275,6 +296,21 @@ def user_sso_session_rotate(*, user: User) -> User:
     """
     user.sso_session = new_sso_session()
     user.save(update_fields=["sso_session"])
+    return user
+
+
+@transaction.atomic
+def user_password_reset_complete(*, user: User) -> User:
+    """Finish a password reset: lift any lockout and end the sessions at apps.
+
+    Whoever reset the password proved they read the person's mail; a session
+    opened with the old password must not outlive it.
+    """
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.sso_session = new_sso_session()
+    user.save(update_fields=["failed_login_count", "locked_until", "sso_session"])
+    logger.info("password reset user=%s", user.uid)
     return user
 
 
@@ -448,16 +484,25 @@ If you do not want to join, ignore this message or decline on that page.
 
 
 @transaction.atomic
-def invite_send(*, actor: User, invite: OrgaInvite, accept_url: str) -> OrgaInvite:
+def invite_send(
+    *, actor: User, invite: OrgaInvite, accept_url: str, accept_host: str | None = None
+) -> OrgaInvite:
     """Make a staged invite pending and e-mail its link once the data is saved.
 
     ``accept_url`` is the frontend's page for answering invites, with ``{token}``
-    where the invite's token goes.
+    where the invite's token goes. With ``accept_host``, the page must be on that
+    host: the e-mail comes from the platform, so a link chosen by anyone else
+    than the marketplace could lead the invitee anywhere.
     """
     organization = invite.organization
     permission_require(actor, "invite_member", organization)
-    if "{token}" not in accept_url:
+    link = urlsplit(accept_url)
+    if "{token}" not in accept_url or link.scheme not in ("https", "http"):
         raise HubError("invalid_accept_url")
+    if accept_host is not None and (
+        not accept_host or (link.hostname or "") != accept_host.lower()
+    ):
+        raise HubError("accept_url_off_domain", domain=accept_host or "(none)")
     invite = OrgaInvite.objects.select_for_update().get(pk=invite.pk)
     if invite.status != OrgaInvite.Status.STAGED:
         raise HubError("invite_not_staged", status=invite.status)
@@ -542,12 +587,45 @@ def invite_cancel(*, actor: User, invite: OrgaInvite) -> OrgaInvite:
 
 
 @transaction.atomic
-def team_create(*, actor: User, organization: Organization, name: str) -> Team:
+def team_create(
+    *,
+    actor: User,
+    organization: Organization,
+    name: str,
+    users=None,
+    app_instances=None,
+) -> Team:
+    """Create a team, with its members and app instances when they are given."""
     permission_require(actor, "manage_teams", organization)
     team = Team(organization=organization, name=name)
     team.full_clean()
     team.save()
+    return team_update(actor=actor, team=team, users=users, app_instances=app_instances)
+
+
+@transaction.atomic
+def team_update(
+    *, actor: User, team: Team, name=None, users=None, app_instances=None
+) -> Team:
+    """Rename the team and replace its members or app instances; ``None`` keeps."""
+    permission_require(actor, "manage_teams", team.organization)
+    if name is not None:
+        team.name = name
+        team.full_clean()
+        team.save(update_fields=["name"])
+    if users is not None:
+        team_members_set(actor=actor, team=team, users=users)
+    if app_instances is not None:
+        team_app_instances_set(actor=actor, team=team, app_instances=app_instances)
     return team
+
+
+@transaction.atomic
+def team_delete(*, actor: User, team: Team) -> None:
+    """Delete the team; its members launch by their role and other teams again."""
+    permission_require(actor, "manage_teams", team.organization)
+    logger.info("team deleted org=%s team=%s", team.organization.uid, team.pk)
+    team.delete()
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import account_webhooks
+from . import account_webhooks, app_syncs
 
 
 @shared_task(ignore_result=True)
@@ -17,3 +17,13 @@ def account_webhooks_due_task():
     """Queue every account webhook whose next try is due (lost or late ones)."""
     for webhook_id in account_webhooks.account_webhooks_due():
         account_webhook_send_task.delay(webhook_id)
+
+
+@shared_task(ignore_result=True)
+def app_instance_sync_start_task(app_instance_id, attempt=1):
+    """Ask the connector to sync one app instance; queue a retry that may pass."""
+    retry_in = app_syncs.app_instance_sync_start(app_instance_id, attempt)
+    if retry_in is not None:
+        app_instance_sync_start_task.apply_async(
+            (app_instance_id, attempt + 1), countdown=retry_in
+        )

@@ -4,43 +4,36 @@ import logging
 import zoneinfo
 from datetime import date, datetime
 
-from hub import selectors as hub_selectors
-from hub.models import AppListing
+from hub.identity import Principal
 
 from . import errors
 
 logger = logging.getLogger(__name__)
 
 
-def organizations_for_widget(
-    *, uids: list[str], listing: AppListing | None = None, user=None
-) -> list:
+def organizations_for_widget(*, uids: list[str], principal: Principal) -> list:
     """Return the organisations named by ``uids``, in that order, or refuse.
 
-    An app (``listing``) sees the organisations where it has an active instance; a
-    person (``user``) sees those they belong to. The first uid outside that set is
-    refused with ``organization_forbidden``, whether it exists or not.
+    The hub's identity authority says what ``principal`` sees: an app the
+    organisations where it has an active instance, a person those they belong to.
+    The first uid outside that set is refused with ``organization_forbidden``,
+    whether it exists or not.
     """
     uids = list(dict.fromkeys(uid for uid in uids if uid))
     if not uids:
         raise errors.organization_ids_required()
 
-    if listing is not None:
-        visible = hub_selectors.organizations_for_listing(listing, uids)
-    elif user is not None:
-        visible = hub_selectors.organizations_for_user(user).filter(uid__in=uids)
-    else:
-        # A missing caller must never fall through to a query on "no user".
-        raise ValueError("Say which app or which person is asking.")
+    visible = principal.organizations().filter(uid__in=uids)
     by_uid = {organization.uid: organization for organization in visible}
 
     for uid in uids:
         if uid not in by_uid:
             logger.info(
-                "widget refused: org=%s app=%s user=%s",
+                "widget refused: org=%s principal=%s app=%s user=%s",
                 uid,
-                listing.api_id if listing else None,
-                user.uid if user else None,
+                principal.kind,
+                principal.listing.api_id if principal.listing else None,
+                principal.user.uid if principal.user else None,
             )
             raise errors.organization_forbidden(uid)
     return [by_uid[uid] for uid in uids]

@@ -215,4 +215,6 @@ def _is_error_page(response):
         response.status_code in PAGE_ERRORS
         and not response.streaming
         and not media_type.endswith("json")
+        # Pages for people under an API prefix (the SAML identity provider's).
+        and not getattr(response, "browser_page", False)
     )

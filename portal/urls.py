@@ -1,18 +1,38 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import security, views
 
 app_name = "portal"
 
 urlpatterns = [
+    path("login/", security.LoginView.as_view(), name="login"),
+    path("login/code/", security.login_verify, name="login_verify"),
     path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="portal/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
+        "password-reset/",
+        security.PasswordResetView.as_view(),
+        name="password_reset",
     ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="portal/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        security.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="portal/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("account/two-factor/", security.two_factor_settings, name="two_factor"),
     # Django's logout view accepts POST only, so a link or an image cannot log
     # someone out behind their back.
     path("logout/", views.LogoutView.as_view(), name="logout"),

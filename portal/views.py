@@ -42,6 +42,8 @@ def organization_detail(request, uid):
     overview = selectors.organization_overview(
         organization=organization, now=timezone.now()
     )
+    launchable = hub_selectors.app_instances_launchable(request.user, organization)
+    overview["launchable"] = set(launchable.values_list("uid", flat=True))
     return _render(request, "portal/organization.html", overview)
 
 

@@ -1,25 +1,14 @@
-"""HTTP Basic with an app's API id and key, as the original SDKs send it."""
+"""Who may call Connec!: whoever the hub's identity authority recognises.
 
-from rest_framework import authentication, exceptions, permissions
+Apps send their API id and key with HTTP Basic; people send their hub session (as
+the Basic username with an empty password, or as ``sso_session=`` in the query)
+or an OAuth access token (``Authorization: Bearer``). See ``hub.identity``.
+"""
 
-from hub import selectors as hub_selectors
-from hub.models import AppListing
+from hub.api.identity_auth import IdentityAuthentication, IsIdentified
 
-
-class AppCredentialsAuthentication(authentication.BasicAuthentication):
-    www_authenticate_realm = "connec"
-
-    def authenticate_credentials(self, userid, password, request=None):
-        listing = hub_selectors.app_listing_authenticate(userid, password)
-        if listing is None:
-            raise exceptions.AuthenticationFailed("The API id or key is not valid.")
-        return (None, listing)
+__all__ = ["ConnecAuthentication", "IsIdentified"]
 
 
-class IsApp(permissions.BasePermission):
-    def has_permission(self, request, view):
-        if not isinstance(request.auth, AppListing):
-            raise exceptions.NotAuthenticated(
-                "Send the app's API id and key with HTTP Basic."
-            )
-        return True
+class ConnecAuthentication(IdentityAuthentication):
+    """App credentials, a person's session or an OAuth access token."""

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub import selectors, services
+from hub.sso import services as sso_services
 from maestrano.errors import api_exception_handler
 
 from .authentication import AppEnvironmentAuthentication, IsAppEnvironment
@@ -39,6 +40,8 @@ def marketplace_json(listing, environment, base_url):
     }
     # The SDKs disagree on the key's spelling, so both are sent.
     webhooks = {"account": account_paths, "connec": connec_paths}
+    # Apps pin this certificate's fingerprint to check the hub's SAML signatures.
+    signing_key = sso_services.signing_key_ensure(tenant=listing.tenant)
     return {
         "marketplace": listing.tenant.uid,
         "nid": listing.tenant.domain or listing.tenant.uid,
@@ -60,11 +63,8 @@ def marketplace_json(listing, environment, base_url):
             "init_path": listing.sso_init_path,
             "consume_path": listing.sso_consume_path,
             "idp": f"{base_url}/hub",
-            # Limitation: the hub has no SAML signing certificate yet (it comes
-            # with the SAML identity provider), so apps get none to pin and cannot
-            # validate an SSO response until it exists.
-            "x509_fingerprint": None,
-            "x509_certificate": None,
+            "x509_fingerprint": signing_key.fingerprint_sha1,
+            "x509_certificate": signing_key.certificate_pem,
         },
         "connec": {
             "host": f"{base_url}/connec",

@@ -1,8 +1,12 @@
 """A small JSON:API layer on DRF: resource documents, query parameters and errors.
 
-Only what the Tenant API needs: ``filter[…]``, ``sort``, ``page[…]`` and
-``include`` on reads, ``{"data": {"type", "attributes", "relationships"}}`` on
-writes, and the ``{"errors": [...]}`` body on every refusal.
+Only what the Tenant API needs: ``filter[…]``, ``sort``, ``page[…]``,
+``include`` and ``fields[…]`` on reads, ``{"data": {"type", "attributes",
+"relationships"}}`` on writes, and the ``{"errors": [...]}`` body on every refusal.
+
+Every row a document shows is loaded with what its attributes and relationships
+read (``prefetch_related_objects``), so a page costs the same few queries
+whatever its size.
 """
 
 import datetime
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.utils import dateparse
 from rest_framework import parsers, renderers
 
@@ -38,8 +43,8 @@ class JsonApiParser(parsers.JSONParser):
 class ParameterError(ApiError):
     """A refused query parameter, pointed at by ``source.parameter``."""
 
-    def __init__(self, parameter, detail):
-        super().__init__(400, "invalid_parameter", "Invalid query parameter", detail)
+    def __init__(self, parameter, detail, *, code="invalid_parameter"):
+        super().__init__(400, code, "Invalid query parameter", detail)
         self.parameter = parameter
 
     def as_dict(self):
@@ -77,11 +82,16 @@ def exception_handler(exc, context):
 
 @dataclass(frozen=True)
 class Attribute:
-    """One attribute: how to read it, and the model path that filters and sorts it."""
+    """One attribute: how to read it, and the model path that filters and sorts it.
+
+    ``needs`` names the related rows that ``read`` follows, loaded ahead for a
+    whole page at once.
+    """
 
     read: Callable
     path: str | None = None
     kind: str = TEXT
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,13 @@ class Resource:
     def related(self, obj, name):
         relationship = self.relationships[name]
         value = getattr(obj, relationship.path)
-        return list(value.all()) if relationship.many else value
+        if not relationship.many:
+            return value
+        # Sorted here rather than by the query, so that a prefetched list is used.
+        return sorted(value.all(), key=lambda item: item.pk)
+
+    def field_names(self):
+        return {*self.attributes, *self.relationships}
 
 
 REGISTRY: dict[str, Resource] = {}
@@ -122,9 +138,13 @@ def identifier(resource, obj):
     return {"type": resource.type, "id": resource.identify(obj)}
 
 
-def resource_object(resource, obj, base_url):
+def resource_object(resource, obj, base_url, fields=None):
+    """Render ``obj``; ``fields`` (from ``fieldsets``) may narrow what is shown."""
+    shown = fields.get(resource.type) if fields else None
     relationships = {}
     for name, relationship in resource.relationships.items():
+        if shown is not None and name not in shown:
+            continue
         target = REGISTRY[relationship.type]
         value = resource.related(obj, name)
         if relationship.many:
@@ -138,6 +158,7 @@ def resource_object(resource, obj, base_url):
         "attributes": {
             name: _json_value(attribute.read(obj))
             for name, attribute in resource.attributes.items()
+            if shown is None or name in shown
         },
         "relationships": relationships,
         "links": {"self": f"{base_url}{resource.type}/{resource.identify(obj)}"},
@@ -264,7 +285,65 @@ def include_paths(resource, params):
     return paths
 
 
-def included_objects(resource, objects, paths, base_url):
+def fieldsets(params):
+    """Return ``{type: names}`` from ``fields[type]=a,b``, each name checked.
+
+    A type without ``fields[…]`` shows everything; ``fields[type]=`` shows only
+    the type and id.
+    """
+    found = {}
+    for type_, value in bracketed(params, "fields").items():
+        parameter = f"fields[{type_}]"
+        resource = REGISTRY.get(type_)
+        if resource is None:
+            raise ParameterError(
+                parameter, f"{type_} is not a resource type.", code="unknown_type"
+            )
+        names = {name for name in value.split(",") if name}
+        unknown = sorted(names - resource.field_names())
+        if unknown:
+            raise ParameterError(
+                parameter,
+                f"{type_} has no field {', '.join(unknown)}.",
+                code="unknown_field",
+            )
+        found[type_] = names
+    return found
+
+
+def _lookups(resource, prefix, fields):
+    """Return the related rows that showing ``resource`` rows at ``prefix`` reads."""
+    shown = fields.get(resource.type)
+    lookups = []
+    for name, attribute in resource.attributes.items():
+        if shown is None or name in shown:
+            lookups.extend(prefix + need for need in attribute.needs)
+    for name, relationship in resource.relationships.items():
+        if shown is None or name in shown:
+            lookups.append(prefix + relationship.path)
+    return lookups
+
+
+def related_lookups(resource, paths, fields):
+    """Return the prefetch lookups for rows of ``resource`` and their ``paths``."""
+    lookups = _lookups(resource, "", fields)
+    for path in paths:
+        current, prefix = resource, ""
+        for name in path:
+            relationship = current.relationships[name]
+            prefix = f"{prefix}{relationship.path}__"
+            current = REGISTRY[relationship.type]
+            lookups.append(prefix.removesuffix("__"))
+            lookups.extend(_lookups(current, prefix, fields))
+    return list(dict.fromkeys(lookups))
+
+
+def _load_related(resource, objects, paths, fields):
+    # Rows a selector already joined (select_related) are not fetched again.
+    prefetch_related_objects(objects, *related_lookups(resource, paths, fields))
+
+
+def included_objects(resource, objects, paths, base_url, fields=None):
     """Return the resource objects that ``paths`` reach from ``objects``, once each."""
     seen = {(resource.type, resource.identify(obj)) for obj in objects}
     included = []
@@ -281,7 +360,7 @@ def included_objects(resource, objects, paths, base_url):
                 key = (target.type, target.identify(item))
                 if key not in seen:
                     seen.add(key)
-                    included.append(resource_object(target, item, base_url))
+                    included.append(resource_object(target, item, base_url, fields))
             current, layer = target, next_layer
     return included
 
@@ -290,6 +369,7 @@ def collection_document(resource, queryset, request, base_url):
     """Filter, sort and page ``queryset`` by the request; return the document."""
     params = request.query_params
     paths = include_paths(resource, params)
+    fields = fieldsets(params)
     queryset = queryset_filter(resource, queryset, params)
     queryset = queryset_sort(resource, queryset, params)
     number, size = page_numbers(params)
@@ -297,14 +377,17 @@ def collection_document(resource, queryset, request, base_url):
     record_count = queryset.count()
     offset = (number - 1) * size
     objects = list(queryset[offset : offset + size])
+    _load_related(resource, objects, paths, fields)
     last = max(1, -(-record_count // size))
     document = {
-        "data": [resource_object(resource, obj, base_url) for obj in objects],
+        "data": [resource_object(resource, obj, base_url, fields) for obj in objects],
         "meta": {"record_count": record_count, "page_count": last},
         "links": _page_links(request, number, size, last),
     }
     if paths:
-        document["included"] = included_objects(resource, objects, paths, base_url)
+        document["included"] = included_objects(
+            resource, objects, paths, base_url, fields
+        )
     return document
 
 
@@ -329,17 +412,41 @@ def _page_links(request, number, size, last):
 
 def resource_document(resource, obj, request, base_url):
     paths = include_paths(resource, request.query_params)
-    document = {"data": resource_object(resource, obj, base_url)}
+    fields = fieldsets(request.query_params)
+    _load_related(resource, [obj], paths, fields)
+    document = {"data": resource_object(resource, obj, base_url, fields)}
     if paths:
-        document["included"] = included_objects(resource, [obj], paths, base_url)
+        document["included"] = included_objects(
+            resource, [obj], paths, base_url, fields
+        )
     return document
+
+
+def relationship_document(resource, obj, name, base_url):
+    """Return the linkage of one relationship, as its own endpoint shows it."""
+    relationship = resource.relationships[name]
+    target = REGISTRY[relationship.type]
+    value = resource.related(obj, name)
+    if relationship.many:
+        data = [identifier(target, item) for item in value]
+    else:
+        data = identifier(target, value)
+    own = f"{base_url}{resource.type}/{resource.identify(obj)}"
+    return {
+        "data": data,
+        "links": {"self": f"{own}/relationships/{name}", "related": own},
+    }
 
 
 # Reading a request body.
 
 
-def submitted(request, type_, attribute_names, relationship_names=()):
-    """Return the body's attributes and relationship ids, refusing any other."""
+def submitted(request, type_, attribute_names, relationship_names=(), to_many=()):
+    """Return the body's attributes and relationship ids, refusing any other.
+
+    A relationship of ``relationship_names`` takes one identifier and gives its
+    id; one of ``to_many`` takes a list and gives the list of ids.
+    """
     data = request.data.get("data") if isinstance(request.data, dict) else None
     if not isinstance(data, dict):
         raise ApiError(
@@ -349,14 +456,7 @@ def submitted(request, type_, attribute_names, relationship_names=()):
             "Send {data: {…}}.",
             field="/data",
         )
-    if data.get("type", type_) != type_:
-        raise ApiError(
-            409,
-            "type_mismatch",
-            "Type mismatch",
-            f"This endpoint takes {type_}.",
-            field="/data/type",
-        )
+    _type_check(data, type_, "/data/type")
 
     attributes = data.get("attributes") or {}
     for name in attributes:
@@ -369,17 +469,69 @@ def submitted(request, type_, attribute_names, relationship_names=()):
             )
     relationships = {}
     for name, value in (data.get("relationships") or {}).items():
+        pointer = f"/data/relationships/{name}"
         linkage = value.get("data") if isinstance(value, dict) else None
-        if name not in relationship_names or not isinstance(linkage, dict):
-            raise ApiError(
-                400,
-                "invalid_relationship",
-                "Invalid relationship",
-                f"{name} cannot be set here.",
-                field=f"/data/relationships/{name}",
-            )
-        relationships[name] = str(linkage.get("id"))
+        if name in relationship_names and _is_identifier(linkage):
+            relationships[name] = str(linkage["id"])
+        elif name in to_many and isinstance(linkage, list):
+            relationships[name] = _linkage_ids(linkage, pointer)
+        else:
+            raise _invalid_relationship(name, pointer)
     return attributes, relationships
+
+
+def submitted_linkage(request, type_):
+    """Return the ids of a to-many relationship's body ``{"data": [{type, id}…]}``."""
+    linkage = request.data.get("data") if isinstance(request.data, dict) else None
+    if not isinstance(linkage, list):
+        raise ApiError(
+            400,
+            "invalid_document",
+            "Invalid document",
+            "Send {data: [{type, id}, …]}.",
+            field="/data",
+        )
+    for position, item in enumerate(linkage):
+        if isinstance(item, dict):
+            _type_check(item, type_, f"/data/{position}/type")
+    return _linkage_ids(linkage, "/data")
+
+
+def _type_check(data, type_, pointer):
+    if data.get("type", type_) != type_:
+        raise ApiError(
+            409,
+            "type_mismatch",
+            "Type mismatch",
+            f"This endpoint takes {type_}.",
+            field=pointer,
+        )
+
+
+def _is_identifier(linkage):
+    return isinstance(linkage, dict) and linkage.get("id") not in (None, "")
+
+
+def _linkage_ids(linkage, pointer):
+    if not all(_is_identifier(item) for item in linkage):
+        raise ApiError(
+            400,
+            "invalid_relationship",
+            "Invalid relationship",
+            "Each member of the list is {type, id}.",
+            field=pointer,
+        )
+    return list(dict.fromkeys(str(item["id"]) for item in linkage))
+
+
+def _invalid_relationship(name, pointer):
+    return ApiError(
+        400,
+        "invalid_relationship",
+        "Invalid relationship",
+        f"{name} cannot be set here.",
+        field=pointer,
+    )
 
 
 def submitted_meta(request, name):

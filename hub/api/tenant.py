@@ -15,7 +15,7 @@ from rest_framework import parsers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hub import selectors, services
+from hub import app_syncs, selectors, services
 from hub.billing import selectors as billing_selectors
 from hub.errors import HubError
 from hub.models import App, Membership, Team
@@ -88,6 +88,28 @@ class TenantApiView(APIView):
         if obj is None:
             raise jsonapi.not_found(resource.type, id_)
         return obj
+
+    def find_many(self, resource, queryset, ids):
+        """Return the rows of ``ids`` in one query; any one missing is not found."""
+        for id_ in ids:
+            if resource.id_path == "pk" and not id_.isdigit():
+                raise jsonapi.not_found(resource.type, id_)
+        rows = queryset.filter(**{f"{resource.id_path}__in": ids})
+        found = {resource.identify(obj): obj for obj in rows}
+        for id_ in ids:
+            if id_ not in found:
+                raise jsonapi.not_found(resource.type, id_)
+        return [found[id_] for id_ in ids]
+
+    def users_reachable(self):
+        if self.session_user is not None:
+            return selectors.users_visible_to(self.session_user)
+        return selectors.users_for_tenant(self.tenant)
+
+    def app_instances_reachable(self):
+        if self.session_user is not None:
+            return selectors.app_instances_visible_to(self.session_user)
+        return selectors.app_instances_for_tenant(self.tenant)
 
     def acting_user(self, *, required):
         if self.session_user is not None:
@@ -162,14 +184,8 @@ def _catalogue_of_user(user):
     return selectors.apps_for_tenant(selectors.tenant_for_user(user))
 
 
-UserList, UserDetail = _list_and_detail(
-    resources.USERS, selectors.users_for_tenant, selectors.users_visible_to
-)
 AppList, AppDetail = _list_and_detail(
     resources.APPS, selectors.apps_for_tenant, _catalogue_of_user
-)
-TeamList, TeamDetail = _list_and_detail(
-    resources.TEAMS, selectors.teams_for_tenant, selectors.teams_visible_to
 )
 BillList, BillDetail = _list_and_detail(
     resources.BILLS,
@@ -184,6 +200,48 @@ AppInstanceList, AppInstanceDetail = _list_and_detail(
 
 
 # Users
+
+
+USER_PROFILE_ATTRIBUTES = services.USER_PROFILE_FIELDS
+
+
+class UserList(ResourceList):
+    resource = resources.USERS
+    queryset = staticmethod(selectors.users_for_tenant)
+    user_queryset = staticmethod(selectors.users_visible_to)
+
+    def post(self, request):
+        self.tenant_only()
+        attributes, _ = jsonapi.submitted(
+            request, "users", ("email", "password", *USER_PROFILE_ATTRIBUTES)
+        )
+        credentials = {}
+        for name in ("email", "password"):
+            value = attributes.pop(name, None)
+            if not isinstance(value, str) or not value:
+                raise jsonapi.invalid_attribute(name, f"A new user needs an {name}.")
+            credentials[name] = value
+
+        user = services.user_create(
+            customer_base=self.tenant.customer_base, **credentials, **attributes
+        )
+        return self.document(self.resource, user, status=201)
+
+
+class UserDetail(ResourceDetail):
+    resource = resources.USERS
+    queryset = staticmethod(selectors.users_for_tenant)
+    user_queryset = staticmethod(selectors.users_visible_to)
+
+    def patch(self, request, id):
+        user = self.object(id)
+        attributes, _ = jsonapi.submitted(request, "users", USER_PROFILE_ATTRIBUTES)
+
+        # The tenant changes anyone's profile; a person only their own.
+        user = services.user_profile_update(
+            user=user, actor=self.session_user, **attributes
+        )
+        return self.document(self.resource, user)
 
 
 class UserAuthenticate(TenantApiView):
@@ -275,6 +333,21 @@ class OrganizationFreeze(OrganizationDetail):
 
 class OrganizationUnfreeze(OrganizationFreeze):
     frozen = False
+
+
+class OrganizationAppsSync(OrganizationDetail):
+    """``trigger_app_instances_sync``: ask the organisation's connectors to sync."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, id):
+        organization = self.object(id)
+
+        app_instances = app_syncs.organization_apps_sync_request(
+            organization=organization, actor=self.acting_user(required=False)
+        )
+        body = {"meta": {"app_instances": [item.uid for item in app_instances]}}
+        return Response(body, status=202)
 
 
 # Memberships (orga_relations)
@@ -379,6 +452,44 @@ class OrgaInviteDetail(ResourceDetail):
     user_queryset = staticmethod(selectors.invites_visible_to)
 
 
+class OrgaInviteSend(OrgaInviteDetail):
+    """Make a staged invite pending and e-mail it (POST, or PATCH as accept does)."""
+
+    http_method_names = ["post", "patch"]
+
+    def post(self, request, id):
+        invite = self.object(id)
+        attributes, _ = jsonapi.submitted(request, "orga_invites", ("accept_url",))
+        # A person's request may only link to the marketplace's own address.
+        accept_host = self.tenant.domain if self.session_user is not None else None
+
+        invite = services.invite_send(
+            actor=self.acting_user(required=True),
+            invite=invite,
+            accept_url=str(attributes.get("accept_url") or ""),
+            accept_host=accept_host,
+        )
+        return self.document(self.resource, invite)
+
+    patch = post
+
+
+class OrgaInviteCancel(OrgaInviteDetail):
+    """Withdraw an invite; it stays on record as cancelled, hence no DELETE."""
+
+    http_method_names = ["post", "patch"]
+
+    def post(self, request, id):
+        invite = self.object(id)
+
+        invite = services.invite_cancel(
+            actor=self.acting_user(required=True), invite=invite
+        )
+        return self.document(self.resource, invite)
+
+    patch = post
+
+
 class OrgaInviteAccept(OrgaInviteDetail):
     http_method_names = ["patch"]
 
@@ -411,6 +522,110 @@ class OrgaInviteDecline(OrgaInviteDetail):
 
         services.invite_decline(invite=invite, user=user)
         return self.document(self.resource, self.object(id))
+
+
+# Teams
+
+
+TEAM_RELATIONSHIPS = ("users", "app_instances")
+
+
+class TeamRows:
+    resource = resources.TEAMS
+    queryset = staticmethod(selectors.teams_for_tenant)
+    user_queryset = staticmethod(selectors.teams_visible_to)
+
+    def team_relations(self, related):
+        """Return the members and app instances the body names (``None``: kept)."""
+        found = {}
+        if "users" in related:
+            found["users"] = self.find_many(
+                resources.USERS, self.users_reachable(), related["users"]
+            )
+        if "app_instances" in related:
+            found["app_instances"] = self.find_many(
+                resources.APP_INSTANCES,
+                self.app_instances_reachable(),
+                related["app_instances"],
+            )
+        return found
+
+
+class TeamList(TeamRows, ResourceList):
+    def post(self, request):
+        attributes, related = jsonapi.submitted(
+            request,
+            "teams",
+            ("name", "organization_id"),
+            ("organization",),
+            to_many=TEAM_RELATIONSHIPS,
+        )
+        organization = self.find(
+            resources.ORGANIZATIONS,
+            self.organizations(),
+            related.get("organization") or attributes.get("organization_id"),
+        )
+        if not isinstance(attributes.get("name"), str):
+            raise jsonapi.invalid_attribute("name", "A team needs a name.")
+
+        team = services.team_create(
+            actor=self.acting_user(required=True),
+            organization=organization,
+            name=attributes["name"],
+            **self.team_relations(related),
+        )
+        return self.document(self.resource, team, status=201)
+
+
+class TeamDetail(TeamRows, ResourceDetail):
+    def patch(self, request, id):
+        team = self.object(id)
+        attributes, related = jsonapi.submitted(
+            request, "teams", ("name",), to_many=TEAM_RELATIONSHIPS
+        )
+
+        services.team_update(
+            actor=self.acting_user(required=True),
+            team=team,
+            name=attributes.get("name"),
+            **self.team_relations(related),
+        )
+        # Read again, so that the members shown are the ones just saved.
+        return self.document(self.resource, self.object(id))
+
+    def delete(self, request, id):
+        team = self.object(id)
+
+        services.team_delete(actor=self.acting_user(required=True), team=team)
+        return Response(status=204)
+
+
+class TeamRelationship(TeamRows, ResourceDetail):
+    """``teams/<id>/relationships/<users|app_instances>``: read or replace the list.
+
+    Only whole replacement (PATCH) is offered; adding or removing one member
+    (POST, DELETE) is not, so a frontend sends the full list it wants.
+    """
+
+    http_method_names = ["get", "patch"]
+
+    def get(self, request, id, name):
+        body = jsonapi.relationship_document(
+            self.resource, self.object(id), name, BASE_URL
+        )
+        return Response(body)
+
+    def patch(self, request, id, name):
+        team = self.object(id)
+        target = self.resource.relationships[name].type
+        ids = jsonapi.submitted_linkage(request, target)
+
+        services.team_update(
+            actor=self.acting_user(required=True),
+            team=team,
+            **self.team_relations({name: ids}),
+        )
+        return self.get(request, id, name)
 
 
 # App instances

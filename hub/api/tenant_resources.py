@@ -17,7 +17,9 @@ def _field(name, kind="text", path=None):
 def _uid_of(relation):
     """Show and filter a to-one relationship by the related row's public uid."""
     return Attribute(
-        read=lambda obj: getattr(obj, relation).uid, path=f"{relation}__uid"
+        read=lambda obj: getattr(obj, relation).uid,
+        path=f"{relation}__uid",
+        needs=(relation,),
     )
 
 
@@ -158,9 +160,13 @@ APP_INSTANCES = register(
         attributes={
             "name": _field("name"),
             "status": _field("status"),
-            "app_nid": Attribute(read=lambda i: i.app.nid, path="app__nid"),
+            "app_nid": Attribute(
+                read=lambda i: i.app.nid, path="app__nid", needs=("app",)
+            ),
             "owner_id": Attribute(
-                read=lambda i: i.organization.uid, path="organization__uid"
+                read=lambda i: i.organization.uid,
+                path="organization__uid",
+                needs=("organization",),
             ),
             "owner_type": Attribute(read=lambda i: "Organization"),
             "created_at": _field("created_at", TIME),

@@ -1,10 +1,16 @@
 from django.urls import re_path
 
-from . import developer
+from . import developer, session_check
 
 # The SDKs call these paths without a trailing slash; some HTTP clients add one.
 urlpatterns = [
     re_path(r"^ping/?$", developer.Ping.as_view(), name="developer-ping"),
+    # Only person uids, so that other paths under auth/saml stay free.
+    re_path(
+        r"^auth/saml/(?P<uid>usr-[A-Za-z0-9_-]+(?:\.[^/]+)?)/?$",
+        session_check.session_check,
+        name="session-check",
+    ),
     re_path(r"^account/bills/?$", developer.BillList.as_view(), name="developer-bills"),
     re_path(
         r"^account/bills/(?P<uid>[^/]+)/?$",

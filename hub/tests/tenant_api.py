@@ -42,3 +42,11 @@ def session_client(sso_session):
         HTTP_AUTHORIZATION="Basic " + base64.b64encode(token.encode()).decode()
     )
     return client
+
+
+def jsonapi_send(client, method, url, attributes=None, *, actor=None, **data):
+    """Send ``{"data": {"attributes", …data}}``, naming ``actor`` in ``meta``."""
+    body = {"data": {"attributes": attributes or {}, **data}}
+    if actor is not None:
+        body["meta"] = {"acting_user_id": actor.uid}
+    return getattr(client, method)(url, body, format="json")

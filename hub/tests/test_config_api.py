@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from hub import services
 from hub.models import AppEnvironment
+from hub.sso.models import SigningKey
 from hub.tests.factories import AppFactory, TenantFactory, app_listing_create
 
 MARKETPLACES = "/hub/api/config/v1/marketplaces"
@@ -29,6 +30,8 @@ def production(app):
 
 
 def _expected(listing, *, nid, base_url):
+    # The tenant's SAML key, made when the configuration was first read.
+    signing_key = SigningKey.objects.get(tenant=listing.tenant)
     webhooks = {
         "account": {
             "group_path": "/maestrano/account/groups",
@@ -63,8 +66,8 @@ def _expected(listing, *, nid, base_url):
             "init_path": "/maestrano/auth/saml/init",
             "consume_path": "/maestrano/auth/saml/consume",
             "idp": f"{base_url}/hub",
-            "x509_fingerprint": None,
-            "x509_certificate": None,
+            "x509_fingerprint": signing_key.fingerprint_sha1,
+            "x509_certificate": signing_key.certificate_pem,
         },
         "connec": {
             "host": f"{base_url}/connec",

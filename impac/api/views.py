@@ -1,26 +1,18 @@
 """The Impac! widgets API: ``/impac/api/v1/widgets[/<endpoint>]``."""
 
 from django.utils import timezone
-from rest_framework import exceptions, permissions
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from connec.api.authentication import AppCredentialsAuthentication
-from hub.models import AppListing
+from hub.api.identity_auth import (
+    IdentityAuthentication,
+    IsIdentified,
+    PortalSessionAuthentication,
+)
 
 from .. import engines, errors, periods, selectors
 
 _HIST_PARAMETERS = ("period", "from", "to")
-
-
-class IsAppOrPerson(permissions.BasePermission):
-    def has_permission(self, request, view):
-        if isinstance(request.auth, AppListing) or request.user is not None:
-            return True
-        raise exceptions.NotAuthenticated(
-            "Send the app's API id and key with HTTP Basic, or sign in."
-        )
 
 
 class WidgetListView(APIView):
@@ -53,8 +45,10 @@ class WidgetView(APIView):
       earlier ``from`` is moved forward, as ``hist_parameters`` in the answer shows.
 
     Callers are apps (HTTP Basic with their API id and key), which may name the
-    organisations where they have an active instance, or signed-in people (the
-    portal's session), who may name the organisations they belong to.
+    organisations where they have an active instance, or people, who may name the
+    organisations they belong to: signed in to the portal, or sending their hub
+    session (the Basic username with an empty password, or ``sso_session=``) or
+    an OAuth access token (``Authorization: Bearer``). ``hub.identity`` decides.
 
     The answer for ``invoices/summary``::
 
@@ -83,8 +77,8 @@ class WidgetView(APIView):
     credential is 401.
     """
 
-    authentication_classes = [AppCredentialsAuthentication, SessionAuthentication]
-    permission_classes = [IsAppOrPerson]
+    authentication_classes = [IdentityAuthentication, PortalSessionAuthentication]
+    permission_classes = [IsIdentified]
     # What time it is; tests pass their own with as_view(now=...).
     now = staticmethod(timezone.now)
 
@@ -94,11 +88,9 @@ class WidgetView(APIView):
             raise errors.unknown_widget(endpoint)
 
         params = request.query_params
-        listing = request.auth if isinstance(request.auth, AppListing) else None
         organizations = selectors.organizations_for_widget(
             uids=params.getlist("metadata[organization_ids][]"),
-            listing=listing,
-            user=None if listing else request.user,
+            principal=request.auth,
         )
 
         hist_parameters = periods.hist_parameters_parse(

@@ -13,18 +13,21 @@ READY_SECONDS = 60.0
 
 
 @contextmanager
-def web_server():
+def web_server(*, settings_module=None, environment=None):
     """Run gunicorn on a free loopback port, as ``make run`` does; yield its URL.
 
     Only the web server starts, with DEBUG off: no worker and no beat. Its
-    output is kept aside and shown only if it fails to start.
+    output is kept aside and shown only if it fails to start. A benchmark that
+    needs routes of its own passes its ``settings_module`` and the
+    ``environment`` variables that module reads.
     """
     port = launcher.free_port()
     env = launcher.child_environment(
-        settings_module=settings.SETTINGS_MODULE,
+        settings_module=settings_module or settings.SETTINGS_MODULE,
         database_url=launcher.database_url(connection.settings_dict),
         redis_url=settings.CELERY_BROKER_URL,
     )
+    env.update(environment or {})
     # Measured as it is deployed: without the debug bookkeeping of every query.
     env["DEBUG"] = "false"
     children = launcher.Children()

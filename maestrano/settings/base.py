@@ -18,6 +18,9 @@ PLATFORM_URL = env.str("PLATFORM_URL", default="")
 # Seals the app API keys that webhooks send back (see maestrano/sealing.py); empty
 # means derived from SECRET_KEY, so that rotating SECRET_KEY loses them.
 CREDENTIALS_SEALING_KEY = env.str("CREDENTIALS_SEALING_KEY", default="")
+# The mail domain of the per-company aliases (``virtual_email``) given to apps
+# that hold one company per account; the platform relays their mail.
+VIRTUAL_EMAIL_DOMAIN = env.str("VIRTUAL_EMAIL_DOMAIN", default="apps.maestrano.test")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -30,8 +33,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "simple_history",
+    # Second sign-in factor: time-based one-time codes (TOTP), optional per person.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "hub",
     "hub.billing",
+    "hub.sso",
+    "hub.oidc",
     "connec",
     "impac",
     "portal",
@@ -96,6 +104,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "portal:login"
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "Maestrano"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
 

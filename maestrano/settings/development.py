@@ -2,6 +2,7 @@
 
 from maestrano import embedded
 
+from . import oidc
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_settings, env, logging_settings
 
@@ -22,4 +23,13 @@ LOGGING = logging_settings(env.str("LOG_FORMAT", default="text"), "INFO")
 # Static files come straight from the apps; no collectstatic needed.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# OpenID Connect: a key of this machine under var/ unless one is given; apps on a
+# developer's machine may redirect to plain http.
+OAUTH2_PROVIDER = oidc.oauth2_provider_settings(
+    private_key=env.str("OIDC_RSA_PRIVATE_KEY", multiline=True, default="")
+    or oidc.signing_key_from_file(VAR_DIR),
+    issuer=env.str("OIDC_ISSUER", default=""),
+    redirect_schemes=("http", "https"),
+)

@@ -1,5 +1,6 @@
 """Settings for production: everything comes from the environment, nothing embedded."""
 
+from . import oidc
 from .base import *  # noqa: F403
 from .base import database_settings, env, logging_settings
 
@@ -26,4 +27,12 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool(
 
 LOGGING = logging_settings(
     env.str("LOG_FORMAT", default="json"), env.str("LOG_LEVEL", default="INFO")
+)
+
+# OpenID Connect: the signing key must come from the environment. The issuer is
+# the platform's public address unless given on its own.
+OAUTH2_PROVIDER = oidc.oauth2_provider_settings(
+    private_key=env.str("OIDC_RSA_PRIVATE_KEY", multiline=True),
+    issuer=env.str("OIDC_ISSUER", default="")
+    or oidc.issuer_for(env.str("PLATFORM_URL", default="")),
 )

@@ -7,6 +7,7 @@ import os
 
 from maestrano import embedded
 
+from . import oidc
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_settings, env, logging_settings
 
@@ -39,3 +40,8 @@ LOGGING = logging_settings("text", "WARNING")
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# OpenID Connect: a key of this machine under var/, never committed.
+OAUTH2_PROVIDER = oidc.oauth2_provider_settings(
+    private_key=oidc.signing_key_from_file(VAR_DIR)
+)

@@ -10,7 +10,7 @@ API_PATHS_THAT_DO_NOT_EXIST = [
     "/connec/api/v3/x",
     "/impac/api/v0/widgets",
     "/hub/api/v1/users",
-    "/o/token/",
+    "/o/no-such-endpoint/",
 ]
 
 

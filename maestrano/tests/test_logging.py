@@ -4,6 +4,8 @@ import re
 import subprocess
 import sys
 
+from maestrano.settings import oidc
+
 LOG_ONE_LINE = (
     "import logging, django; django.setup(); "
     "logging.getLogger('maestrano.launcher').warning('started web pid=%s', 42)"
@@ -19,6 +21,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "maestrano.example",
     "DATABASE_URL": "postgres://app:secret@db.internal:5432/maestrano",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "OIDC_RSA_PRIVATE_KEY": oidc.new_signing_key(),
 }
 
 

@@ -6,6 +6,7 @@ import pytest
 from cryptography.fernet import InvalidToken
 
 from maestrano.sealing import unseal
+from maestrano.settings import oidc
 
 SEAL_A_KEY = (
     "import django; django.setup(); "
@@ -16,6 +17,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "maestrano.example",
     "DATABASE_URL": "postgres://app:secret@db.internal:5432/maestrano",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "OIDC_RSA_PRIVATE_KEY": oidc.new_signing_key(),
 }
 
 

@@ -1,0 +1,128 @@
+"""Reads of the OpenID Connect provider, for the hub's identity authority and views."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from oauth2_provider.models import AccessToken, Application
+
+from hub import selectors as hub_selectors
+from hub.models import AppInstance, AppListing, User
+
+from .models import AccessTokenAppInstance, OAuthClient
+
+
+@dataclass(frozen=True)
+class AccessTokenInfo:
+    """What a valid bearer access token stands for.
+
+    ``user`` is ``None`` for a client-credentials token; ``app_instance`` is the
+    company chosen at sign-in (``None`` for service tokens); ``listing`` is
+    ``None`` for a platform service's token.
+    """
+
+    user: User | None
+    application: Application
+    listing: AppListing | None
+    app_instance: AppInstance | None
+    scopes: frozenset[str]
+    expires_at: datetime
+
+    @property
+    def client_id(self) -> str:
+        return self.application.client_id
+
+
+def access_token_lookup(token: str) -> AccessTokenInfo | None:
+    """Return what ``token`` stands for, or ``None`` if it cannot be used now.
+
+    Unknown, expired and revoked tokens (revocation deletes them) are refused, and
+    so are tokens of a deactivated person, of a disabled listing, of a client the
+    platform does not know, or bound to an app instance that ended. Whether the
+    person may still reach the company is not re-checked here: a token lives an
+    hour, and refreshing it checks again.
+    """
+    if not token:
+        return None
+    checksum = hashlib.sha256(token.encode()).hexdigest()
+    access_token = (
+        AccessToken.objects.select_related(
+            "user",
+            "application__hub_client__listing",
+            "hub_binding__app_instance__organization",
+        )
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if access_token is None or access_token.is_expired():
+        return None
+    if access_token.user is not None and not access_token.user.is_active:
+        return None
+
+    client = oauth_client_of(access_token.application)
+    if client is None or (client.listing is not None and not client.listing.enabled):
+        return None
+    app_instance = app_instance_of(access_token)
+    if app_instance is not None and not app_instance.is_active:
+        return None
+
+    return AccessTokenInfo(
+        user=access_token.user,
+        application=access_token.application,
+        listing=client.listing,
+        app_instance=app_instance,
+        scopes=frozenset(access_token.scope.split()),
+        expires_at=access_token.expires,
+    )
+
+
+def oauth_client_of(application: Application) -> OAuthClient | None:
+    """Return the platform's record of ``application``, or ``None`` if it has none."""
+    try:
+        return application.hub_client
+    except OAuthClient.DoesNotExist:
+        return None
+
+
+def app_instance_of(access_token: AccessToken) -> AppInstance | None:
+    """Return the app instance ``access_token`` was issued for, if any."""
+    try:
+        return access_token.hub_binding.app_instance
+    except AccessTokenAppInstance.DoesNotExist:
+        return None
+
+
+def oauth_client_for_client_id(client_id: str) -> OAuthClient | None:
+    return (
+        OAuthClient.objects.select_related("application", "listing__app")
+        .filter(application__client_id=client_id)
+        .first()
+    )
+
+
+def app_instances_for_sign_in(user: User, listing: AppListing) -> list[AppInstance]:
+    """Return the instances of the listing's app that ``user`` may open, by company.
+
+    Only companies of the listing's marketplace count, and within each, the
+    launch rule of ``hub.selectors.app_instances_launchable`` (roles and teams).
+    """
+    organizations = hub_selectors.organizations_for_user(user).filter(
+        tenant_id=listing.tenant_id,
+        app_instances__app_id=listing.app_id,
+        app_instances__status__in=AppInstance.ACTIVE_STATUSES,
+    )
+    instances = []
+    for organization in organizations.distinct():
+        launchable = hub_selectors.app_instances_launchable(user, organization)
+        instances.extend(
+            launchable.filter(app_id=listing.app_id).select_related("organization")
+        )
+    return instances
+
+
+def app_instance_may_sign_in(user: User, app_instance: AppInstance, listing) -> bool:
+    """Tell whether ``user`` may still open ``app_instance`` through ``listing``."""
+    return any(
+        candidate.pk == app_instance.pk
+        for candidate in app_instances_for_sign_in(user, listing)
+    )
