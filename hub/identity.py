@@ -11,8 +11,9 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db import InterfaceError, OperationalError, connection
 from django.db.models import CharField, OuterRef, Subquery, Value
+
+from maestrano import hotsql
 
 from . import selectors
 from .models import AppInstance, AppListing, Membership, Organization, Tenant, User
@@ -237,7 +238,7 @@ def _group_named(group_id: str) -> Group | None:
 
 
 # The session check runs this on every poll of every signed-in app user: one
-# lookup on the unique index of ``uid``, without the ORM's query compilation.
+# lookup on the unique index of ``uid`` (see ``maestrano.hotsql``).
 _SSO_SESSION_OF_USER = (
     f"SELECT sso_session FROM {User._meta.db_table} WHERE uid = %s AND is_active"
 )
@@ -247,28 +248,6 @@ def sso_session_current(user_uid: str, sso_session: str) -> bool:
     """Tell whether the active person ``user_uid`` holds ``sso_session`` now."""
     if not user_uid or not sso_session:
         return False
-    row = _sso_session_row(user_uid)
+    row = hotsql.fetch_one(_SSO_SESSION_OF_USER, [user_uid])
     # Compared here rather than in the query, in constant time.
     return row is not None and hmac.compare_digest(row[0], sso_session)
-
-
-def _sso_session_row(user_uid):
-    # One round trip instead of two: with CONN_HEALTH_CHECKS, Django pings a
-    # kept connection before the first query of each request, which costs this
-    # endpoint a quarter of its time. The query itself is the check: should the
-    # connection be dead, it is dropped and the query sent once more on a new
-    # one (outside a transaction; inside, the error is the caller's to see).
-    connection.health_check_done = True
-    try:
-        return _fetch_one(_SSO_SESSION_OF_USER, [user_uid])
-    except (InterfaceError, OperationalError):
-        if connection.in_atomic_block:
-            raise
-        connection.close()
-        return _fetch_one(_SSO_SESSION_OF_USER, [user_uid])
-
-
-def _fetch_one(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()

@@ -6,11 +6,25 @@ The few reads that nearly every API request makes (the caller's credentials, the
 app instance a write names) are written once as SQL over the models' own columns
 and come back as the same instances the ORM would build, related ones included.
 Everything else goes through the ORM.
+
+Each statement is also prepared once per database session (``PREPARE``), so
+PostgreSQL plans it once: planning a join of several tables can cost more than
+running it. A pooler that hands one client's statements to several sessions
+(PgBouncer in transaction mode) would lose them; use session pooling or none.
+
+Outside a transaction, the read is its own connection health check: Django
+would otherwise ping a kept connection before the first query of each request
+(``CONN_HEALTH_CHECKS``), one more round trip. Should the connection have died,
+the read is sent once more on a new one.
 """
 
 import functools
+import hashlib
+import re
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
+
+_PLACEHOLDER = re.compile(r"%s")
 
 
 def columns(model, alias: str) -> str:
@@ -25,20 +39,69 @@ def fetch_one(sql: str, params, *models):
 
     The row holds the columns of each model in turn, as ``columns`` lists them;
     any columns after those come back as they are. Returns a tuple of instances
-    (then the other values), or ``None`` when there is no row.
+    (then the other values), or ``None`` when there is no row. A model whose
+    columns are all null (an outer join that matched nothing) comes back ``None``.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = _run(sql, params, lambda cursor: cursor.fetchone())
     return None if row is None else _load(row, models)
 
 
 def fetch_all(sql: str, params, *models) -> list[tuple]:
     """Like ``fetch_one``, for every row, in the order of the query."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = _run(sql, params, lambda cursor: cursor.fetchall())
     return [_load(row, models) for row in rows]
+
+
+def _run(sql, params, fetch):
+    if connection.in_atomic_block:
+        return _query(sql, params, fetch)
+    connection.health_check_done = True
+    try:
+        return _query(sql, params, fetch)
+    except (InterfaceError, OperationalError):
+        connection.close()
+        return _query(sql, params, fetch)
+
+
+def _query(sql, params, fetch):
+    with connection.cursor() as cursor:
+        _execute(cursor, sql, params)
+        return fetch(cursor)
+
+
+def _execute(cursor, sql, params):
+    name, numbered = _statement(sql)
+    prepared = _prepared_in_session()
+    if name not in prepared:
+        cursor.execute(f"PREPARE {name} AS {numbered}")
+        prepared.add(name)
+    if params:
+        cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+    else:
+        cursor.execute(f"EXECUTE {name}")
+
+
+@functools.cache
+def _statement(sql):
+    """The statement's name and its text with numbered parameters ($1, $2, …)."""
+    name = "hot_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
+    numbers = iter(range(1, sql.count("%s") + 1))
+    return name, _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+
+
+def _prepared_in_session() -> set[str]:
+    """The statements prepared in the current database session.
+
+    A session is told apart by its server process, so a reconnection (Django
+    closes connections that are too old or broken) starts an empty set.
+    Prepared statements outlive a rolled-back transaction, so the set stays true.
+    """
+    session = (id(connection.connection), connection.connection.get_backend_pid())
+    known = getattr(connection, "_hotsql_session", None)
+    if known is None or known[0] != session:
+        known = (session, set())
+        connection._hotsql_session = known
+    return known[1]
 
 
 def _load(row, models):
@@ -46,10 +109,14 @@ def _load(row, models):
     for model in models:
         names, converters = _reading(model)
         values = list(row[start : start + len(names)])
+        start += len(names)
+        if values[names.index(model._meta.pk.attname)] is None:
+            # An outer join that found no row for this model.
+            loaded.append(None)
+            continue
         for index, column, convert in converters:
             values[index] = convert(values[index], column, connection)
         loaded.append(model.from_db(connection.alias, names, values))
-        start += len(names)
     return (*loaded, *row[start:])
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from oauth2_provider.models import AccessToken, Application
 
 from hub import selectors as hub_selectors
-from hub.models import AppInstance, AppListing, User
+from hub.models import AppInstance, AppListing, Organization, User
+from maestrano import hotsql
 
 from .models import AccessTokenAppInstance, OAuthClient
 
@@ -45,35 +46,61 @@ def access_token_lookup(token: str) -> AccessTokenInfo | None:
     if not token:
         return None
     checksum = hashlib.sha256(token.encode()).hexdigest()
-    access_token = (
-        AccessToken.objects.select_related(
-            "user",
-            "application__hub_client__listing",
-            "hub_binding__app_instance__organization",
-        )
-        .filter(token_checksum=checksum)
-        .first()
+    # Every bearer request and every introspection runs this join of eight
+    # tables; see ``maestrano.hotsql``.
+    found = hotsql.fetch_one(
+        _TOKEN_BY_CHECKSUM,
+        [checksum],
+        AccessToken,
+        Application,
+        User,
+        OAuthClient,
+        AppListing,
+        AppInstance,
+        Organization,
     )
-    if access_token is None or access_token.is_expired():
+    if found is None:
         return None
-    if access_token.user is not None and not access_token.user.is_active:
+    access_token, application, user, client, listing, app_instance, organization = found
+    access_token.application = application
+    access_token.user = user
+    if access_token.is_expired():
         return None
-
-    client = oauth_client_of(access_token.application)
-    if client is None or (client.listing is not None and not client.listing.enabled):
+    if user is not None and not user.is_active:
         return None
-    app_instance = app_instance_of(access_token)
-    if app_instance is not None and not app_instance.is_active:
+    if client is None or (listing is not None and not listing.enabled):
         return None
+    if app_instance is not None:
+        app_instance.organization = organization
+        if not app_instance.is_active:
+            return None
 
     return AccessTokenInfo(
-        user=access_token.user,
-        application=access_token.application,
-        listing=client.listing,
+        user=user,
+        application=application,
+        listing=listing,
         app_instance=app_instance,
         scopes=frozenset(access_token.scope.split()),
         expires_at=access_token.expires,
     )
+
+
+_TOKEN_BY_CHECKSUM = (
+    f"SELECT {hotsql.columns(AccessToken, 't')}, {hotsql.columns(Application, 'a')}, "
+    f"{hotsql.columns(User, 'u')}, {hotsql.columns(OAuthClient, 'c')}, "
+    f"{hotsql.columns(AppListing, 'l')}, {hotsql.columns(AppInstance, 'i')}, "
+    f"{hotsql.columns(Organization, 'o')} "
+    f"FROM {AccessToken._meta.db_table} t "
+    f"JOIN {Application._meta.db_table} a ON a.id = t.application_id "
+    f"LEFT JOIN {User._meta.db_table} u ON u.id = t.user_id "
+    f"LEFT JOIN {OAuthClient._meta.db_table} c ON c.application_id = a.id "
+    f"LEFT JOIN {AppListing._meta.db_table} l ON l.id = c.listing_id "
+    f"LEFT JOIN {AccessTokenAppInstance._meta.db_table} b "
+    "ON b.access_token_id = t.id "
+    f"LEFT JOIN {AppInstance._meta.db_table} i ON i.id = b.app_instance_id "
+    f"LEFT JOIN {Organization._meta.db_table} o ON o.id = i.organization_id "
+    "WHERE t.token_checksum = %s"
+)
 
 
 def oauth_client_of(application: Application) -> OAuthClient | None:

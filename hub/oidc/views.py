@@ -178,23 +178,46 @@ class IntrospectionView(oauth_views.IntrospectTokenView):
 
     A platform service may introspect any token; an app's client, only the tokens
     of its own listing. Any other token is reported inactive, as if unknown.
+
+    Services call this on every request they serve, so a caller that shows a
+    bearer token of its own is checked here in one lookup; callers that send
+    their client id and secret go through the toolkit's client authentication.
     """
 
+    def dispatch(self, request, *args, **kwargs):
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or request.method not in ("GET", "POST"):
+            return super().dispatch(request, *args, **kwargs)
+        caller = selectors.access_token_lookup(credentials.strip())
+        if caller is None or INTROSPECTION_SCOPE not in caller.scopes:
+            return JsonResponse(
+                {"error": "invalid_token", "error_description": "not allowed"},
+                status=403,
+            )
+        return self._answer(request, _token_asked(request), caller.listing)
+
     def get(self, request, *args, **kwargs):
-        return self._answer(request, request.GET.get("token"))
+        return self._answer(request, _token_asked(request), self._caller_listing())
 
     def post(self, request, *args, **kwargs):
-        return self._answer(request, request.POST.get("token"))
+        return self._answer(request, _token_asked(request), self._caller_listing())
 
-    def _answer(self, request, token):
+    def _caller_listing(self):
+        client = selectors.oauth_client_for_client_id(_caller_client_id(self.request))
+        return _NOBODY if client is None else client.listing
+
+    def _answer(self, request, token, caller_listing):
         if token is None:
             return JsonResponse(
                 {"error": "invalid_request", "error_description": "token is missing"},
                 status=400,
             )
         info = selectors.access_token_lookup(token)
-        caller = selectors.oauth_client_for_client_id(_caller_client_id(request))
-        if info is None or caller is None or not _may_introspect(caller, info):
+        if (
+            info is None
+            or caller_listing is _NOBODY
+            or not _may_introspect(caller_listing, info)
+        ):
             return JsonResponse({"active": False})
 
         answer = {
@@ -211,10 +234,21 @@ class IntrospectionView(oauth_views.IntrospectTokenView):
         return JsonResponse(answer)
 
 
-def _may_introspect(caller: OAuthClient, info) -> bool:
-    if caller.kind == OAuthClient.Kind.SERVICE and caller.listing_id is None:
+INTROSPECTION_SCOPE = "introspection"
+# A caller the platform has no client record for.
+_NOBODY = object()
+
+
+def _token_asked(request):
+    source = request.POST if request.method == "POST" else request.GET
+    return source.get("token")
+
+
+def _may_introspect(caller_listing, info) -> bool:
+    """A platform service (no listing) reads every token; an app, its own."""
+    if caller_listing is None:
         return True
-    return info.listing is not None and caller.listing_id == info.listing.pk
+    return info.listing is not None and caller_listing.pk == info.listing.pk
 
 
 def _caller_client_id(request) -> str:
@@ -227,7 +261,4 @@ def _caller_client_id(request) -> str:
         except (binascii.Error, UnicodeDecodeError):
             return ""
         return unquote_plus(decoded.partition(":")[0])
-    if scheme.lower() == "bearer":
-        info = selectors.access_token_lookup(credentials)
-        return info.client_id if info else ""
     return request.POST.get("client_id", "")

@@ -57,6 +57,8 @@ def test_a_valid_token_stands_for_its_person_listing_and_company(
         application, user=person, app_instance=invoicer.instance
     )
 
+    # The first lookup in a database session also prepares the statement.
+    access_token_lookup(raw)
     with django_assert_num_queries(1):
         info = access_token_lookup(raw)
         assert info.app_instance.organization.name == "Acme Pty"

@@ -166,3 +166,19 @@ def test_introspection_needs_client_credentials(invoicer_oidc, member, live_serv
 
     assert anonymous.status_code == 403
     assert wrong.status_code == 403
+
+
+def test_introspection_refuses_a_bearer_without_the_introspection_scope(
+    invoicer_oidc, member, live_server
+):
+    token, _ = invoicer_oidc.relying_party.sign_in(browser_for(live_server, member))
+
+    # A person's own sign-in token may not be used to read tokens, nor may garbage.
+    own = introspect(
+        live_server.url, token["access_token"], bearer=token["access_token"]
+    )
+    garbage = introspect(live_server.url, token["access_token"], bearer="no-such")
+
+    assert own.status_code == 403
+    assert own.json() == {"error": "invalid_token", "error_description": "not allowed"}
+    assert garbage.status_code == 403
