@@ -188,31 +188,37 @@ class IntrospectionView(oauth_views.IntrospectTokenView):
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or request.method not in ("GET", "POST"):
             return super().dispatch(request, *args, **kwargs)
-        caller = selectors.access_token_lookup(credentials.strip())
+        asked = _token_asked(request)
+        # The caller's token and the one asked about, read in one query.
+        caller, info = selectors.access_tokens_lookup(credentials.strip(), asked or "")
         if caller is None or INTROSPECTION_SCOPE not in caller.scopes:
             return JsonResponse(
                 {"error": "invalid_token", "error_description": "not allowed"},
                 status=403,
             )
-        return self._answer(request, _token_asked(request), caller.listing)
+        return self._answer(asked, info, caller.listing)
 
     def get(self, request, *args, **kwargs):
-        return self._answer(request, _token_asked(request), self._caller_listing())
+        return self._answer_for_client(request)
 
     def post(self, request, *args, **kwargs):
-        return self._answer(request, _token_asked(request), self._caller_listing())
+        return self._answer_for_client(request)
+
+    def _answer_for_client(self, request):
+        asked = _token_asked(request)
+        info = selectors.access_token_lookup(asked or "")
+        return self._answer(asked, info, self._caller_listing())
 
     def _caller_listing(self):
         client = selectors.oauth_client_for_client_id(_caller_client_id(self.request))
         return _NOBODY if client is None else client.listing
 
-    def _answer(self, request, token, caller_listing):
+    def _answer(self, token, info, caller_listing):
         if token is None:
             return JsonResponse(
                 {"error": "invalid_request", "error_description": "token is missing"},
                 status=400,
             )
-        info = selectors.access_token_lookup(token)
         if (
             info is None
             or caller_listing is _NOBODY
