@@ -1,8 +1,23 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import webhooks
-from .models import Delivery, DeliveryAttempt, Record
+from hub.admin import StaffRoleMixin
+
+from . import definitions, webhook_endpoints, webhooks
+from .models import (
+    CollectionDefinition,
+    Delivery,
+    DeliveryAttempt,
+    Record,
+    WebhookEndpoint,
+    WebhookSecret,
+)
 
 
 @admin.register(Record)
@@ -35,22 +50,33 @@ class RecordAdmin(SimpleHistoryAdmin):
         return False
 
 
-class DeliveryAttemptInline(admin.TabularInline):
-    model = DeliveryAttempt
-    extra = 0
-    can_delete = False
-    fields = [
-        "number",
-        "started_at",
-        "url",
-        "response_status",
-        "duration_ms",
-        "error",
-        "response_body",
-    ]
-    readonly_fields = fields
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(admin.ModelAdmin):
+    """The full request and response of one try, kept for the retention period."""
 
-    def has_add_permission(self, request, obj=None):
+    list_display = ["id", "batch_id", "number", "url", "response_status", "started_at"]
+    list_filter = ["response_status"]
+    search_fields = ["=batch_id", "=delivery__id"]
+    readonly_fields = [
+        "delivery",
+        "batch_id",
+        "delivery_ids",
+        "number",
+        "url",
+        "started_at",
+        "duration_ms",
+        "request_headers",
+        "request_body",
+        "response_status",
+        "response_headers",
+        "response_body",
+        "error",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -61,12 +87,13 @@ class DeliveryAdmin(admin.ModelAdmin):
         "collection",
         "app_instance",
         "status",
+        "failure_reason",
         "attempts",
         "next_attempt_at",
         "created_at",
     ]
-    list_filter = ["status", "collection"]
-    search_fields = ["id", "app_instance__uid", "record__id"]
+    list_filter = ["status", "failure_reason", "collection"]
+    search_fields = ["id", "=batch_id", "app_instance__uid", "record__id"]
     readonly_fields = [
         "id",
         "app_instance",
@@ -74,22 +101,178 @@ class DeliveryAdmin(admin.ModelAdmin):
         "collection",
         "payload",
         "status",
+        "failure_reason",
+        "batch_id",
         "attempts",
         "next_attempt_at",
         "created_at",
         "delivered_at",
+        "attempt_log",
     ]
-    inlines = [DeliveryAttemptInline]
     actions = ["send_again"]
 
     def has_add_permission(self, request):
         return False
 
+    @admin.display(description="Attempts")
+    def attempt_log(self, obj):
+        # A batch's attempt is logged once and names every delivery it carried.
+        attempts = DeliveryAttempt.objects.filter(delivery_ids__contains=[obj.pk])
+        return format_html_join(
+            mark_safe("<br>"),  # noqa: S308 - a constant
+            '<a href="{}">{} · {} · {}</a>',
+            (
+                (
+                    reverse("admin:connec_deliveryattempt_change", args=[a.pk]),
+                    a.started_at.isoformat(timespec="seconds"),
+                    a.response_status or "no answer",
+                    a.error or f"{a.duration_ms} ms",
+                )
+                for a in attempts.order_by("started_at")
+            ),
+        )
+
     @admin.action(description="Send again now")
     def send_again(self, request, queryset):
-        ids = webhooks.deliveries_replay(
-            queryset.exclude(status=Delivery.Status.SENDING)
-        )
+        ids = webhooks.deliveries_replay(queryset)
         self.message_user(
             request, f"{len(ids)} deliveries queued to be sent again.", messages.INFO
         )
+
+
+class WebhookSecretInline(admin.TabularInline):
+    model = WebhookSecret
+    extra = 0
+    fields = ["created_at", "expires_at"]
+    readonly_fields = ["created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        # New secrets come from the rotation action, which also updates the
+        # listing; a secret typed here would be known to nobody.
+        return False
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    replay_since = forms.SplitDateTimeField(
+        required=False,
+        widget=AdminSplitDateTime,
+        help_text="Send again every dead letter to this app created since then "
+        "(the endpoint is enabled again).",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["contact_email"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Each app's notification endpoint: health, disabling, secrets and replay."""
+
+    form = WebhookEndpointForm
+    list_display = ["listing", "disabled_at", "disabled_reason", "failing_since"]
+    list_filter = ["disabled_reason"]
+    search_fields = ["listing__app__name", "listing__api_id"]
+    readonly_fields = ["listing", "failing_since", "disabled_at", "disabled_reason"]
+    inlines = [WebhookSecretInline]
+    actions = ["enable", "rotate_secret"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        since = form.cleaned_data.get("replay_since")
+        if since is not None:
+            ids = webhooks.listing_deliveries_replay(listing=obj.listing, since=since)
+            self.message_user(
+                request, f"{len(ids)} dead letters queued to be sent again."
+            )
+
+    @admin.action(description="Enable again (dead letters wait for a replay)")
+    def enable(self, request, queryset):
+        for endpoint in queryset:
+            webhook_endpoints.endpoint_enable(endpoint.listing)
+        self.message_user(request, f"{queryset.count()} endpoints enabled.")
+
+    @admin.action(description="Rotate the signing secret (old one kept 24 hours)")
+    def rotate_secret(self, request, queryset):
+        for endpoint in queryset:
+            webhook_endpoints.webhook_secret_rotate(listing=endpoint.listing)
+        self.message_user(
+            request,
+            f"{queryset.count()} secrets rotated; the new ones are on the listings.",
+        )
+
+
+class CollectionDefinitionForm(forms.ModelForm):
+    class Meta:
+        model = CollectionDefinition
+        fields = ["name", "kind", "schema"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # On a change, the name and kind are shown read-only and stay as they were.
+        name = cleaned.get("name", self.instance.name)
+        kind = cleaned.get("kind", self.instance.kind)
+        if name and kind and "schema" in cleaned:
+            try:
+                definitions.definition_check(
+                    name=name, kind=kind, schema=cleaned["schema"]
+                )
+            except ValidationError as error:
+                naming = error.code in definitions.NAME_ERRORS and "name" in self.fields
+                self.add_error("name" if naming else None, error)
+        return cleaned
+
+
+def _definition_url(definition):
+    return reverse("admin:connec_collectiondefinition_change", args=[definition.pk])
+
+
+@admin.register(CollectionDefinition)
+class CollectionDefinitionAdmin(StaffRoleMixin, admin.ModelAdmin):
+    """Collections and custom fields defined without code.
+
+    A version is never changed: saving the form of a definition stores the edited
+    schema as the next version, after checking it against the records stored.
+    """
+
+    form = CollectionDefinitionForm
+    list_display = ["name", "version", "kind", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["name", "kind", "version", "created_by", "created_at", "versions"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Records may depend on any version; deleting one would strand them.
+        return False
+
+    @admin.display(description="All versions")
+    def versions(self, obj):
+        rows = CollectionDefinition.objects.filter(name=obj.name).order_by("-version")
+        return format_html(
+            "Saving this form stores version {} and keeps every version: {}",
+            rows[0].version + 1,
+            format_html_join(
+                ", ",
+                '<a href="{}">v{}</a>',
+                ((_definition_url(row), row.version) for row in rows),
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        created = definitions.definition_create(
+            name=obj.name, kind=obj.kind, schema=obj.schema, actor=request.user
+        )
+        # The form's row is now the new version, so the admin's log and redirect
+        # name it; the version that was edited stays unchanged in the database.
+        obj.pk = created.pk
+        obj.version = created.version
+        obj.created_by = created.created_by
+        obj.created_at = created.created_at
+        obj._state.adding = False

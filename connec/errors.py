@@ -10,7 +10,12 @@ GROUP_NOT_FOUND = "group_not_found"
 GROUP_FORBIDDEN = "group_forbidden"
 INVALID_FILTER = "invalid_filter"
 INVALID_PAGING = "invalid_paging"
+INVALID_ORDERBY = "invalid_orderby"
+INVALID_SEARCH = "invalid_search"
+INVALID_MAPPINGS = "invalid_mappings"
 ID_ON_CREATE = "id_on_create"
+UNKNOWN_REPORT = "unknown_report"
+INVALID_REPORT_PARAMETER = "invalid_report_parameter"
 
 
 def unknown_collection(collection):
@@ -77,6 +82,24 @@ def invalid_paging(parameter, message):
     return ApiError(400, INVALID_PAGING, "Invalid paging", message, field=parameter)
 
 
+def invalid_orderby(position, message):
+    return ApiError(
+        400,
+        INVALID_ORDERBY,
+        "Invalid $orderby",
+        f"At character {position} of $orderby: {message}",
+        field="$orderby",
+    )
+
+
+def invalid_search(message):
+    return ApiError(400, INVALID_SEARCH, "Invalid $search", message, field="$search")
+
+
+def invalid_mappings(parameter, message):
+    return ApiError(400, INVALID_MAPPINGS, "Invalid mappings", message, field=parameter)
+
+
 def id_on_create(collection):
     return ApiError(
         409,
@@ -84,4 +107,157 @@ def id_on_create(collection):
         "Id given on create",
         f"A new record of {collection} gets its id from Connec!; "
         "send it without an id, or PUT to the record's address to update it.",
+    )
+
+
+def unknown_report(report, known):
+    return ApiError(
+        404,
+        UNKNOWN_REPORT,
+        "Unknown report",
+        f"Connec! has no report named {report!r}; it has {', '.join(known)}.",
+    )
+
+
+def invalid_report_parameter(parameter, message):
+    return ApiError(
+        400,
+        INVALID_REPORT_PARAMETER,
+        "Invalid report parameter",
+        message,
+        field=parameter,
+    )
+
+
+# Ids, write options, idempotency and batches.
+REFERENCE_UNKNOWN = "reference_unknown"
+EXTERNAL_ID_TAKEN = "external_id_taken"
+ID_MISMATCH = "id_mismatch"
+INVALID_OPTION = "invalid_option"
+INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+INVALID_BATCH = "invalid_batch"
+UNKNOWN_OPERATION = "unknown_operation"
+OPERATION_NOT_RUN = "operation_not_run"
+
+
+def reference_unknown(pointer, value):
+    return ApiError(
+        422,
+        REFERENCE_UNKNOWN,
+        "Unknown reference",
+        f"{pointer} refers to {value}, which is no record of this organisation "
+        "that Connec! knows by that id.",
+        field=pointer,
+    )
+
+
+def external_id_taken(pointer, provider, realm, external_id):
+    return ApiError(
+        409,
+        EXTERNAL_ID_TAKEN,
+        "External id already used",
+        f"The id {external_id!r} of {provider} (realm {realm}) already belongs to "
+        "another record of this collection; PUT to that record instead.",
+        field=pointer,
+    )
+
+
+def id_mismatch(pointer, given, record_id):
+    return ApiError(
+        409,
+        ID_MISMATCH,
+        "Id does not match the address",
+        f"The body names the Connec! id {given}, the address record {record_id}.",
+        field=pointer,
+    )
+
+
+def invalid_option(pointer, message):
+    return ApiError(400, INVALID_OPTION, "Invalid write option", message, field=pointer)
+
+
+def invalid_idempotency_key(message):
+    return ApiError(
+        400,
+        INVALID_IDEMPOTENCY_KEY,
+        "Invalid Idempotency-Key",
+        message,
+        field="Idempotency-Key",
+    )
+
+
+def idempotency_key_reused(key):
+    return ApiError(
+        422,
+        IDEMPOTENCY_KEY_REUSED,
+        "Idempotency-Key used for another request",
+        f"The key {key!r} was first sent with another address or body; a retry "
+        "must repeat the request exactly, and a new request needs a new key.",
+        field="Idempotency-Key",
+    )
+
+
+def invalid_batch(pointer, message):
+    return ApiError(400, INVALID_BATCH, "Invalid batch", message, field=pointer)
+
+
+def unknown_operation(pointer, method, url):
+    return ApiError(
+        404,
+        UNKNOWN_OPERATION,
+        "Unknown operation",
+        f"{method.upper()} {url} is not a Connec! record or collection address "
+        "(/api/v2/<group_id>/<collection>[/<id>]).",
+        field=pointer,
+    )
+
+
+def operation_not_run(index, failed):
+    return ApiError(
+        424,
+        OPERATION_NOT_RUN,
+        "Operation not run",
+        f"Operation {index} was not run: the batch is sequential and operation "
+        f"{failed} failed.",
+        field=f"/ops/{index}",
+    )
+
+
+# The company singleton.
+COMPANY_NOT_FOUND = "company_not_found"
+COMPANY_EXISTS = "company_exists"
+
+
+def company_not_found(group_id):
+    return ApiError(
+        404,
+        COMPANY_NOT_FOUND,
+        "No company yet",
+        f"The organisation of {group_id} has no company record yet; PUT or POST "
+        "one to create it.",
+    )
+
+
+def company_exists(group_id):
+    return ApiError(
+        409,
+        COMPANY_EXISTS,
+        "The company already exists",
+        f"The organisation of {group_id} has its company record already; there is "
+        "one per organisation. PUT to update it.",
+    )
+
+
+# Webhook replay.
+DELIVERY_NOT_FOUND = "delivery_not_found"
+
+
+def delivery_not_found(pointer, delivery_id):
+    return ApiError(
+        404,
+        DELIVERY_NOT_FOUND,
+        "Delivery not found",
+        f"There is no delivery {delivery_id} to this app; nothing was replayed.",
+        field=pointer,
     )

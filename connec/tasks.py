@@ -1,18 +1,28 @@
 from celery import shared_task
 
-from . import webhooks
+from . import idempotency, webhooks
 
 
 @shared_task(ignore_result=True)
 def delivery_send_task(delivery_id):
-    """Send one webhook; queue the next try when the receiver did not take it."""
-    retry_in = webhooks.delivery_send(delivery_id)
-    if retry_in is not None:
-        delivery_send_task.apply_async((delivery_id,), countdown=retry_in)
+    """Send the batch of one webhook, then the app's next ones while it takes them.
 
-    waiting = webhooks.delivery_next(delivery_id)
-    if waiting is not None:
-        delivery_send_task.delay(waiting)
+    A batch that failed queues its retry; what waits behind it goes in a task of
+    its own rather than straight at an app that is failing.
+    """
+    for _ in range(webhooks.BATCHES_PER_TASK):
+        outcome = webhooks.delivery_send(delivery_id)
+        if outcome is None:
+            return
+        if outcome.retry_in is not None:
+            # A countdown the broker delivers twice is harmless: one claim wins.
+            delivery_send_task.apply_async((outcome.lead,), countdown=outcome.retry_in)
+        if outcome.follow_up is None:
+            return
+        if not outcome.delivered:
+            break
+        delivery_id = outcome.follow_up
+    delivery_send_task.delay(outcome.follow_up)
 
 
 @shared_task(ignore_result=True)
@@ -20,3 +30,15 @@ def deliveries_due_task():
     """Queue every delivery whose next try is due (retries and lost messages)."""
     for delivery_id in webhooks.deliveries_due():
         delivery_send_task.delay(delivery_id)
+
+
+@shared_task(ignore_result=True)
+def delivery_log_prune_task():
+    """Forget the delivery log older than WEBHOOK_LOG_RETENTION_DAYS."""
+    webhooks.delivery_log_prune()
+
+
+@shared_task(ignore_result=True)
+def idempotency_keys_purge_task():
+    """Forget the Idempotency-Keys older than their 24-hour lifetime."""
+    idempotency.idempotency_keys_purge()

@@ -1,10 +1,43 @@
 from django.urls import path
 
-from .api import views
+from .api import batch_views, collection_views, report_views, views, webhook_views
 
 app_name = "connec"
 
 urlpatterns = [
+    path("batch", batch_views.BatchView.as_view(), name="batch"),
+    path(
+        "api/reports/<str:group_id>/<str:report>",
+        report_views.ReportView.as_view(),
+        name="report",
+    ),
+    path("version", collection_views.VersionView.as_view(), name="version"),
+    path(
+        "api/v2/webhooks/replay",
+        webhook_views.WebhookReplayView.as_view(),
+        name="webhook_replay",
+    ),
+    path(
+        "api/v2/json_schema",
+        collection_views.JsonSchemaIndexView.as_view(),
+        name="json_schemas",
+    ),
+    path(
+        "api/v2/json_schema/<str:collection>",
+        collection_views.JsonSchemaView.as_view(),
+        name="json_schema",
+    ),
+    path(
+        "api/v2/<str:group_id>",
+        collection_views.DiscoveryView.as_view(),
+        name="collections",
+    ),
+    path(
+        "api/v2/<str:group_id>/company",
+        collection_views.CompanyView.as_view(),
+        {"collection": "company"},
+        name="company",
+    ),
     path(
         "api/v2/<str:group_id>/<str:collection>",
         views.CollectionView.as_view(),

@@ -1,19 +1,25 @@
 """Webhooks from Connec! to the organisation's other apps.
 
 A record change adds one outbox row (``Delivery``) per recipient in the change's own
-transaction; after commit a Celery task sends each one. The body keeps the original
-platform's shape (``{"invoices": [{…, "group_id": "cld-…"}]}``), authenticates with
-HTTP Basic using the receiving app's own credentials, as the original SDKs expect, and
-is signed with Standard Webhooks headers so that newer receivers can verify it.
+transaction; after commit a Celery task sends it. The body keeps the original
+platform's shape (``{"invoices": [{…, "group_id": "cld-…"}], "people": […]}``),
+authenticates with HTTP Basic using the receiving app's own credentials, as the
+original SDKs expect, and is signed with Standard Webhooks headers (one signature
+per active secret) so that newer receivers can verify it.
+
+Deliveries waiting for the same app instance go out together, up to
+``BATCH_SIZE`` records in one POST, as the original payload allows (reference
+§4.2). A batch is fixed at its first attempt: its retries carry the same records
+under the same ``webhook-id``. Two changes of one record never travel out of order:
+the later one waits until the earlier one is settled.
 """
 
 import datetime
-import ipaddress
 import json
 import logging
-import socket
 import time
-from urllib.parse import urlsplit
+import uuid
+from dataclasses import dataclass
 
 import requests
 from django.conf import settings
@@ -26,57 +32,86 @@ from standardwebhooks.webhooks import Webhook
 from hub import selectors as hub_selectors
 from hub import services as hub_services
 
-from .models import Delivery, DeliveryAttempt
+from . import errors, ids, webhook_endpoints, webhook_transport
+from .models import Delivery, DeliveryAttempt, WebhookEndpoint
 from .representation import record_json
 
 logger = logging.getLogger(__name__)
 
-# What is kept of a receiver's answer in the delivery log.
-RESPONSE_EXCERPT_CHARS = 2000
+# Records sent in one POST at most; a bigger backlog goes in several.
+BATCH_SIZE = 50
 
-# Deliveries left in "sending" this long were lost with their worker.
-STALE_SENDING = datetime.timedelta(minutes=5)
+# Batches one task sends in a row while the app takes them; then the rest of the
+# backlog queues behind other apps' tasks, so one busy app cannot starve them.
+BATCHES_PER_TASK = 20
 
 # Retries sooner than this ride on a Celery countdown; later ones wait for the
 # periodic sweep, since the Redis broker redelivers long countdowns unreliably.
 COUNTDOWN_LIMIT_SECONDS = 600
 
+# Deliveries looked at by one run of the sweep or of the log clean-up.
+SWEEP_LIMIT = 1000
+PRUNE_CHUNK = 2000
 
-class DeliveryRefused(Exception):
-    """The destination may not be called at all; retrying will not help."""
+_UNSETTLED = (Delivery.Status.PENDING, Delivery.Status.SENDING)
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a send leaves to do: its batch's retry if soon, and the app's next batch.
+
+    ``lead`` names the batch in a retry: the delivery a task was queued for may
+    have waited while older ones went.
+    """
+
+    lead: str
+    delivered: bool
+    retry_in: float | None
+    follow_up: str | None
 
 
 def deliveries_create(*, record, origin):
     """Add an outbox row for every other app instance subscribed to the collection.
 
     ``origin`` is the app instance that wrote the record, or ``None`` for a person.
+    An app whose endpoint is disabled gets its row as a dead letter at once, so
+    that a replay after the endpoint is enabled again still brings it the change.
     """
     # The origin's organisation is already loaded; the record's may not be.
     organization = origin.organization if origin is not None else record.organization
     recipients = hub_selectors.app_instances_subscribed(organization, record.collection)
     if origin is not None:
         recipients = recipients.exclude(pk=origin.pk)
-    deliveries = Delivery.objects.bulk_create(
-        Delivery(
-            app_instance=recipient,
-            record=record,
-            collection=record.collection,
-            payload={
-                record.collection: [
-                    record_json(
-                        record, group_id=recipient.uid, channel_id=organization.uid
-                    )
-                ]
-            },
+    recipients = recipients.annotate(
+        endpoint_disabled=Exists(
+            WebhookEndpoint.objects.filter(
+                listing__app_id=OuterRef("app_id"),
+                listing__tenant_id=organization.tenant_id,
+                disabled_at__isnull=False,
+            )
         )
-        for recipient in recipients
     )
-    if deliveries:
-        ids = [str(delivery.id) for delivery in deliveries]
-        # Robust: the change is committed whatever the broker says; if queueing
-        # fails, the periodic sweep (deliveries_due) sends the rows later.
-        transaction.on_commit(lambda: _queue(ids), robust=True)
+    deliveries = Delivery.objects.bulk_create(
+        _delivery(record, recipient, organization) for recipient in recipients
+    )
+    pending = [d for d in deliveries if d.status == Delivery.Status.PENDING]
+    if pending:
+        _wake_after_commit(pending)
     return deliveries
+
+
+def _delivery(record, recipient, organization):
+    body = record_json(record, group_id=recipient.uid, channel_id=organization.uid)
+    delivery = Delivery(
+        app_instance=recipient,
+        record=record,
+        collection=record.collection,
+        payload={record.collection: [body]},
+    )
+    if recipient.endpoint_disabled:
+        delivery.status = Delivery.Status.FAILED
+        delivery.failure_reason = Delivery.FailureReason.ENDPOINT_DISABLED
+    return delivery
 
 
 def _queue(delivery_ids):
@@ -86,22 +121,55 @@ def _queue(delivery_ids):
         delivery_send_task.delay(delivery_id)
 
 
-def _check_destination(url):
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise DeliveryRefused(f"{url!r} is not an http(s) address")
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return
+class _Wakeups:
+    """One task per app instance for everything a transaction added.
 
-    for *_, address in socket.getaddrinfo(parts.hostname, parts.port or 443):
-        ip = ipaddress.ip_address(address[0])
-        if not ip.is_global:
-            raise DeliveryRefused(
-                f"{parts.hostname} resolves to {ip}, a private or local address"
-            )
+    A task takes every delivery of its instance that is ready, so a transaction
+    writing a thousand records (a batch, an import) queues one task per app, not
+    a thousand that would find their deliveries sent already.
+    """
+
+    def __init__(self):
+        self.deliveries = {}  # app instance id -> delivery ids, oldest first
+        self.sent = False
+
+    def add(self, deliveries):
+        for delivery in deliveries:
+            self.deliveries.setdefault(delivery.app_instance_id, []).append(delivery.id)
+
+    def send(self):
+        self.sent = True
+        single = [ids[0] for ids in self.deliveries.values() if len(ids) == 1]
+        several = [pk for ids in self.deliveries.values() if len(ids) > 1 for pk in ids]
+        # A savepoint rolled back may have taken some of them: name one that stayed.
+        oldest = (
+            Delivery.objects.filter(pk__in=several)
+            .order_by("app_instance_id", "created_at")
+            .distinct("app_instance_id")
+            .values_list("pk", flat=True)
+            if several
+            else []
+        )
+        _queue([str(pk) for pk in [*single, *oldest]])
 
 
-_UNSETTLED = (Delivery.Status.PENDING, Delivery.Status.SENDING)
+def _wake_after_commit(deliveries):
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # The collector of this transaction, if its callback is registered in it
+        # (a rolled-back savepoint drops the callback, and so the collector).
+        wakeups = getattr(connection, "connec_webhook_wakeups", None)
+        registered = [entry[1] for entry in connection.run_on_commit]
+        if wakeups is not None and not wakeups.sent and wakeups.send in registered:
+            wakeups.add(deliveries)
+            return
+
+    wakeups = _Wakeups()
+    wakeups.add(deliveries)
+    connection.connec_webhook_wakeups = wakeups
+    # Robust: the change is committed whatever the broker says; if queueing
+    # fails, the periodic sweep (deliveries_due) sends the rows later.
+    transaction.on_commit(wakeups.send, robust=True)
 
 
 def _earlier_unsettled():
@@ -114,155 +182,330 @@ def _earlier_unsettled():
     )
 
 
-def _claim(delivery_id):
-    """Mark the delivery as being sent; return False if it is not its turn.
+def _ready(app_instance_id, now):
+    """Deliveries to the app instance that may start a new batch now."""
+    return Delivery.objects.filter(
+        app_instance_id=app_instance_id,
+        status=Delivery.Status.PENDING,
+        next_attempt_at__lte=now,
+        batch_id=None,
+    ).exclude(Exists(_earlier_unsettled()))
 
-    It is not its turn when another worker has it, when its next try is not due, or
-    when an earlier change of the same record has not reached the same app yet: an
+
+def _claim(delivery_id) -> uuid.UUID | None:
+    """Mark the batch the delivery goes in as being sent; return the batch's id.
+
+    A delivery sent before goes again with its batch. A new one starts a batch of
+    the oldest deliveries that may go to the same app instance now. Nothing is
+    claimed when another worker has the delivery, when its next try is not due,
+    or when an earlier change of the same record has not reached the app yet: an
     app must never receive an older version after a newer one.
     """
     now = timezone.now()
-    claimed = (
+    delivery = (
         Delivery.objects.filter(
-            pk=delivery_id,
-            status=Delivery.Status.PENDING,
-            next_attempt_at__lte=now,
+            pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now
         )
-        .exclude(Exists(_earlier_unsettled()))
-        .update(
-            status=Delivery.Status.SENDING,
-            attempts=F("attempts") + 1,
-            # While sending, this marks when the claim was made (see deliveries_due).
-            next_attempt_at=now,
-        )
+        .values("app_instance_id", "batch_id")
+        .first()
     )
-    return claimed == 1
+    if delivery is None:
+        return None
+
+    batch_id = delivery["batch_id"]
+    if batch_id is not None:
+        members = Delivery.objects.filter(
+            batch_id=batch_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now
+        )
+    else:
+        batch_id = uuid.uuid4()
+        oldest = _ready(delivery["app_instance_id"], now).order_by("created_at")
+        # The conditions are repeated on the rows themselves: of two workers
+        # reaching for the same delivery, the second finds it taken and skips it.
+        members = Delivery.objects.filter(
+            pk__in=oldest.values("pk")[:BATCH_SIZE],
+            status=Delivery.Status.PENDING,
+            batch_id=None,
+        )
+    claimed = members.update(
+        status=Delivery.Status.SENDING,
+        batch_id=batch_id,
+        attempts=F("attempts") + 1,
+        # While sending, this marks when the claim was made (see deliveries_due).
+        next_attempt_at=now,
+    )
+    return batch_id if claimed else None
 
 
-def _signed_request(delivery, listing):
-    body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":"))
+def _signed_request(deliveries, listing):
+    payload = {}
+    for delivery in deliveries:
+        for collection, bodies in delivery.payload.items():
+            payload.setdefault(collection, []).extend(bodies)
+    if listing.connec_external_ids:
+        channel_id = deliveries[0].app_instance.organization.uid
+        for collection, bodies in payload.items():
+            ids.bodies_expand(bodies, collection=collection, channel_id=channel_id)
+
+    body = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"))
+    message_id = deliveries[0].message_id
     sent_at = timezone.now()
+    # Several signatures while a secret is being rotated; a receiver accepts the
+    # message if any of them verifies with the secret it holds.
+    signature = " ".join(
+        Webhook(secret).sign(message_id, sent_at, body)
+        for secret in webhook_endpoints.signing_secrets(listing, now=sent_at)
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Maestrano-Connec/2",
-        "webhook-id": delivery.message_id,
+        "webhook-id": message_id,
         "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(listing.webhook_secret).sign(
-            delivery.message_id, sent_at, body
-        ),
+        "webhook-signature": signature,
     }
     auth = (listing.api_id, hub_services.app_listing_api_key(listing=listing))
     return body.encode(), headers, auth
 
 
-def delivery_send(delivery_id) -> int | None:
-    """Try once to deliver; return the seconds until the next try, if one is due."""
-    if not _claim(delivery_id):
+class _EndpointDisabled(Exception):
+    pass
+
+
+def delivery_send(delivery_id) -> SendOutcome | None:
+    """Try once to send the batch the delivery goes in; ``None`` if not its turn."""
+    batch_id = _claim(delivery_id)
+    if batch_id is None:
         return None
 
-    delivery = Delivery.objects.select_related("app_instance__organization").get(
-        pk=delivery_id
+    deliveries = list(
+        Delivery.objects.filter(batch_id=batch_id, status=Delivery.Status.SENDING)
+        .select_related("app_instance__organization")
+        .order_by("created_at")
     )
-    attempt = DeliveryAttempt(delivery=delivery, number=delivery.attempts, url="")
+    lead = deliveries[0]
+    attempt = DeliveryAttempt(
+        delivery=lead,
+        batch_id=batch_id,
+        delivery_ids=[delivery.id for delivery in deliveries],
+        number=lead.attempts,
+        url="",
+    )
+    listing = None
+    refusal = ""
     started = time.monotonic()
-    permanent = False
     try:
-        listing = hub_selectors.app_listing_for_instance(delivery.app_instance)
+        listing = hub_selectors.app_listing_for_instance(lead.app_instance)
         attempt.url = listing.notification_url
-        _check_destination(listing.notification_url)
-        body, headers, auth = _signed_request(delivery, listing)
-        response = requests.post(
+        if webhook_endpoints.endpoint_is_disabled(listing):
+            raise _EndpointDisabled
+        body, headers, auth = _signed_request(deliveries, listing)
+        attempt.request_headers = headers
+        attempt.request_body = body[: webhook_transport.BODY_LOG_LIMIT].decode(
+            errors="replace"
+        )
+        (
+            attempt.response_status,
+            attempt.response_headers,
+            attempt.response_body,
+        ) = webhook_transport.post(
             listing.notification_url,
-            data=body,
+            body=body,
             headers=headers,
             auth=auth,
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
+            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
         )
-        attempt.response_status = response.status_code
-        attempt.response_body = response.text[:RESPONSE_EXCERPT_CHARS]
-    except DeliveryRefused as refusal:
-        attempt.error = str(refusal)
-        permanent = True
+    except _EndpointDisabled:
+        attempt.error = "The endpoint is disabled; nothing was sent."
+        refusal = Delivery.FailureReason.ENDPOINT_DISABLED
+    except webhook_transport.DestinationRefused as refused:
+        attempt.error = str(refused)
+        refusal = Delivery.FailureReason.REFUSED
     except requests.RequestException as failure:
         attempt.error = f"{type(failure).__name__}: {failure}"
     except Exception as failure:
-        # Anything else (an unreadable key after a SECRET_KEY change, a name that
-        # does not resolve, a listing removed) is logged on the attempt and retried
-        # on the schedule like a failed request, rather than leaving the delivery
-        # stuck in "sending".
-        logger.exception("webhook delivery=%s could not be sent", delivery.id)
+        # Anything else (an unreadable key after a SECRET_KEY change, a listing
+        # removed) is logged on the attempt and retried on the schedule like a
+        # failed request, rather than leaving the batch stuck in "sending".
+        logger.exception("webhook delivery=%s could not be sent", delivery_id)
         attempt.error = f"{type(failure).__name__}: {failure}"
     attempt.duration_ms = int((time.monotonic() - started) * 1000)
     attempt.save()
 
-    return _settle(delivery, attempt, permanent=permanent)
-
-
-def delivery_next(delivery_id) -> str | None:
-    """Return the delivery that was waiting for this one to settle, if any."""
-    delivery = Delivery.objects.filter(pk=delivery_id).first()
-    if delivery is None or delivery.status in _UNSETTLED:
-        return None
-    waiting = Delivery.objects.filter(
-        app_instance_id=delivery.app_instance_id,
-        record_id=delivery.record_id,
-        status=Delivery.Status.PENDING,
-        created_at__gt=delivery.created_at,
-    ).order_by("created_at")
-    return next((str(pk) for pk in waiting.values_list("pk", flat=True)[:1]), None)
-
-
-def _settle(delivery, attempt, *, permanent):
-    now = timezone.now()
-    succeeded = (
-        attempt.response_status is not None and 200 <= attempt.response_status < 300
+    retry_in = _settle(batch_id, lead, attempt, listing, refusal=refusal)
+    follow_up = _ready(lead.app_instance_id, timezone.now()).order_by("created_at")
+    return SendOutcome(
+        lead=str(lead.id),
+        delivered=200 <= (attempt.response_status or 0) < 300,
+        retry_in=retry_in,
+        follow_up=next(
+            (str(pk) for pk in follow_up.values_list("pk", flat=True)[:1]), None
+        ),
     )
-    delays = settings.WEBHOOK_RETRY_DELAYS
-    if succeeded:
-        delivery.status = Delivery.Status.DELIVERED
-        delivery.delivered_at = now
-        retry_in = None
-    elif permanent or delivery.attempts > len(delays):
-        delivery.status = Delivery.Status.FAILED
-        retry_in = None
-    else:
-        retry_in = delays[delivery.attempts - 1]
-        delivery.status = Delivery.Status.PENDING
-        delivery.next_attempt_at = now + datetime.timedelta(seconds=retry_in)
 
-    delivery.save(update_fields=["status", "delivered_at", "next_attempt_at"])
+
+def _settle(batch_id, lead, attempt, listing, *, refusal):
+    """Record the batch's outcome; return the seconds until a retry that is soon."""
+    now = timezone.now()
+    status = attempt.response_status
+    retry_in = None
+    if status is not None and 200 <= status < 300:
+        changes = {"status": Delivery.Status.DELIVERED, "delivered_at": now}
+        webhook_endpoints.endpoint_succeeded(listing)
+    elif refusal:
+        changes = _dead(refusal)
+    elif status == 410:
+        changes = _dead(Delivery.FailureReason.ENDPOINT_GONE)
+        webhook_endpoints.endpoint_disable(
+            listing, reason=WebhookEndpoint.DisabledReason.GONE
+        )
+    elif listing is not None and webhook_endpoints.endpoint_failed(listing, at=now):
+        changes = _dead(Delivery.FailureReason.ENDPOINT_DISABLED)
+    elif lead.attempts > len(settings.WEBHOOK_RETRY_DELAYS):
+        changes = _dead(Delivery.FailureReason.RETRIES_SPENT)
+    else:
+        retry_in = _retry_delay(attempt, lead.attempts)
+        changes = {
+            "status": Delivery.Status.PENDING,
+            "next_attempt_at": now + datetime.timedelta(seconds=retry_in),
+        }
+
+    settled = Delivery.objects.filter(batch_id=batch_id, status=Delivery.Status.SENDING)
+    count = settled.update(**changes)
     logger.info(
-        "webhook delivery=%s group=%s attempt=%s status=%s outcome=%s",
-        delivery.id,
-        delivery.app_instance.uid,
+        "webhook batch=%s delivery=%s group=%s deliveries=%s attempt=%s status=%s "
+        "outcome=%s",
+        batch_id,
+        lead.id,
+        lead.app_instance.uid,
+        count,
         attempt.number,
-        attempt.response_status or attempt.error,
-        delivery.status,
+        status or attempt.error,
+        changes["status"],
     )
     if retry_in is not None and retry_in <= COUNTDOWN_LIMIT_SECONDS:
         return retry_in
     return None
 
 
+def _dead(reason):
+    return {"status": Delivery.Status.FAILED, "failure_reason": reason}
+
+
+def _retry_delay(attempt, attempts_made) -> float:
+    """The scheduled delay, or what a 429 or 503 asked for in ``Retry-After``."""
+    scheduled = settings.WEBHOOK_RETRY_DELAYS[attempts_made - 1]
+    if attempt.response_status not in (429, 503):
+        return scheduled
+    header = next(
+        (
+            value
+            for name, value in attempt.response_headers.items()
+            if name.lower() == "retry-after"
+        ),
+        None,
+    )
+    asked = webhook_transport.retry_after_seconds(header, now=time.time())
+    if asked is None:
+        return scheduled
+    return min(asked, settings.WEBHOOK_RETRY_AFTER_MAX_SECONDS)
+
+
 def deliveries_due() -> list[str]:
-    """Return the ids of deliveries whose next try is due, reviving lost ones."""
+    """Return deliveries to send now (one per batch), reviving lost ones first.
+
+    A delivery left in "sending" past ``WEBHOOK_SENDING_LEASE_SECONDS`` was lost
+    with its worker (killed, or its host gone); it goes again with its batch.
+    """
     now = timezone.now()
-    Delivery.objects.filter(
-        status=Delivery.Status.SENDING,
-        next_attempt_at__lte=now - STALE_SENDING,
+    lease = datetime.timedelta(seconds=settings.WEBHOOK_SENDING_LEASE_SECONDS)
+    revived = Delivery.objects.filter(
+        status=Delivery.Status.SENDING, next_attempt_at__lte=now - lease
     ).update(status=Delivery.Status.PENDING)
+    if revived:
+        logger.warning("webhook deliveries revived after a lost worker: %s", revived)
+
     due = Delivery.objects.filter(
         status=Delivery.Status.PENDING, next_attempt_at__lte=now
     ).order_by("next_attempt_at")
-    return [str(pk) for pk in due.values_list("pk", flat=True)[:1000]]
+    chosen = {}
+    for pk, batch_id, app_instance_id in due.values_list(
+        "pk", "batch_id", "app_instance_id"
+    )[:SWEEP_LIMIT]:
+        # A new batch takes every ready delivery of its app instance, so one task
+        # per instance is enough for those.
+        chosen.setdefault(batch_id or ("instance", app_instance_id), str(pk))
+    return list(chosen.values())
 
 
 def deliveries_replay(deliveries) -> list[str]:
-    """Queue the given deliveries to be sent again now, whatever their outcome."""
-    ids = [str(pk) for pk in deliveries.values_list("pk", flat=True)]
-    Delivery.objects.filter(pk__in=ids).update(
-        status=Delivery.Status.PENDING, next_attempt_at=timezone.now()
+    """Queue the given deliveries to be sent again now, whatever their outcome.
+
+    They start afresh: new batches, new ``webhook-id``s and the whole retry
+    schedule. Deliveries being sent at this moment are left alone.
+    """
+    chosen = deliveries.exclude(status=Delivery.Status.SENDING)
+    rows = list(chosen.values_list("pk", "app_instance_id"))
+    Delivery.objects.filter(pk__in=[pk for pk, _ in rows]).exclude(
+        status=Delivery.Status.SENDING
+    ).update(
+        status=Delivery.Status.PENDING,
+        next_attempt_at=timezone.now(),
+        batch_id=None,
+        attempts=0,
+        failure_reason="",
+        delivered_at=None,
     )
-    transaction.on_commit(lambda: _queue(ids))
-    return ids
+    # One task per app instance: each batch sent queues the instance's next one.
+    first = {}
+    for pk, app_instance_id in rows:
+        first.setdefault(app_instance_id, str(pk))
+    queued = list(first.values())
+    transaction.on_commit(lambda: _queue(queued), robust=True)
+    return [str(pk) for pk, _ in rows]
+
+
+@transaction.atomic
+def listing_deliveries_replay(*, listing, since=None, delivery_ids=None) -> list[str]:
+    """Replay an app's dead letters since a time, or the deliveries it names.
+
+    Only deliveries to the listing's own app instances are reachable; one unknown
+    id replays nothing. Asking for a replay is the app saying it listens again, so
+    its endpoint is enabled if it was disabled.
+    """
+    deliveries = webhook_endpoints.deliveries_to_listing(listing)
+    if delivery_ids is not None:
+        chosen = deliveries.filter(pk__in=delivery_ids)
+        found = {str(pk) for pk in chosen.values_list("pk", flat=True)}
+        for index, delivery_id in enumerate(delivery_ids):
+            if delivery_id not in found:
+                raise errors.delivery_not_found(f"/delivery_ids/{index}", delivery_id)
+    else:
+        chosen = deliveries.filter(status=Delivery.Status.FAILED, created_at__gte=since)
+
+    webhook_endpoints.endpoint_enable(listing)
+    replayed = deliveries_replay(chosen)
+    logger.info("webhook replay listing=%s deliveries=%s", listing.pk, len(replayed))
+    return replayed
+
+
+def delivery_log_prune(*, now=None) -> int:
+    """Forget settled deliveries and attempts older than the retention period.
+
+    Return how many deliveries went. Deliveries still waiting are kept whatever
+    their age, so that nothing is lost that may yet be sent.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)
+    DeliveryAttempt.objects.filter(started_at__lt=cutoff).delete()
+    old = Delivery.objects.filter(
+        status__in=[Delivery.Status.DELIVERED, Delivery.Status.FAILED],
+        created_at__lt=cutoff,
+    )
+    pruned = 0
+    while chunk := list(old.values_list("pk", flat=True)[:PRUNE_CHUNK]):
+        pruned += (
+            Delivery.objects.filter(pk__in=chunk).delete()[1].get("connec.Delivery", 0)
+        )
+    logger.info("webhook log pruned deliveries=%s before=%s", pruned, cutoff)
+    return pruned

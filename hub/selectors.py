@@ -134,6 +134,34 @@ def organizations_for_listing(listing: AppListing, uids):
     ).distinct()
 
 
+def organizations_using_listing(listing: AppListing):
+    """Return the organisations of the listing's tenant with an active instance."""
+    return Organization.objects.filter(
+        tenant_id=listing.tenant_id,
+        app_instances__app_id=listing.app_id,
+        app_instances__status__in=AppInstance.ACTIVE_STATUSES,
+    ).distinct()
+
+
+def organization_admin_emails(organization: Organization) -> list[str]:
+    """Return the e-mail addresses of the organisation's admins and super admins."""
+    admins = Membership.objects.filter(
+        organization=organization,
+        role__in=[Membership.Role.ADMIN, Membership.Role.SUPER_ADMIN],
+        user__is_active=True,
+    ).order_by("user__email")
+    return list(admins.values_list("user__email", flat=True))
+
+
+def platform_staff_emails() -> list[str]:
+    """Return the e-mail addresses of the active platform staff."""
+    staff = User.objects.filter(
+        Q(is_staff=True) | Q(is_superuser=True) | ~Q(admin_role=""),
+        is_active=True,
+    ).order_by("email")
+    return list(staff.values_list("email", flat=True))
+
+
 def membership_role(user, organization) -> str | None:
     membership = Membership.objects.filter(user=user, organization=organization).first()
     return membership.role if membership else None

@@ -80,6 +80,16 @@ def app_listing_api_key(*, listing: AppListing) -> str:
     return sealing.unseal(listing.api_key_sealed)
 
 
+def app_listing_webhook_secret_rotate(*, listing: AppListing) -> str:
+    """Give ``listing`` a new webhook signing secret and return it.
+
+    Connec! keeps signing with the old one for a while (``connec.webhook_endpoints``).
+    """
+    listing.webhook_secret = _new_webhook_secret()
+    listing.save(update_fields=["webhook_secret"])
+    return listing.webhook_secret
+
+
 def app_environment_create(*, app: App, name: str) -> tuple[AppEnvironment, str]:
     """Give ``app`` an environment; return it and its secret (shown once)."""
     secret = _new_api_key()

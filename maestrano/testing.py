@@ -101,6 +101,9 @@ class WebhookReceiver:
     status: int = 200
     # Answers for the next requests, in order, before falling back to ``status``.
     statuses: list = field(default_factory=list)
+    # Headers and body of every answer.
+    response_headers: dict = field(default_factory=dict)
+    response_body: bytes = b""
 
     def next_status(self):
         return self.statuses.pop(0) if self.statuses else self.status
@@ -125,8 +128,11 @@ def webhook_receiver():
             )
             receiver.arrived.set()
             self.send_response(receiver.next_status())
-            self.send_header("Content-Length", "0")
+            for name, value in receiver.response_headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(receiver.response_body)))
             self.end_headers()
+            self.wfile.write(receiver.response_body)
 
         # Connec! notifications are POSTs; account webhooks are DELETEs.
         do_POST = _record
@@ -147,9 +153,26 @@ def webhook_receiver():
 @pytest.fixture
 def celery_worker_process(transactional_db, settings):
     """Run a real Celery worker on the test database; publish to it, not eagerly."""
+    from maestrano.celery import app as celery_app
+
+    worker = celery_worker_start(settings)
+    celery_app.conf.task_always_eager = False
+    try:
+        _wait_for_worker(celery_app, f"test-{os.getpid()}@")
+        yield worker
+    finally:
+        celery_app.conf.task_always_eager = True
+        worker.terminate()
+        worker.wait(timeout=20)
+
+
+def celery_worker_start(settings, environment=None):
+    """Start a Celery worker on the test database and queue; return its process.
+
+    ``environment`` adds variables that the worker's settings read.
+    """
     from django.db import connection
 
-    from maestrano.celery import app as celery_app
     from maestrano.launcher import database_url
 
     env = {
@@ -159,8 +182,9 @@ def celery_worker_process(transactional_db, settings):
         "REDIS_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        **(environment or {}),
     }
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -179,14 +203,6 @@ def celery_worker_process(transactional_db, settings):
         ],
         env=env,
     )
-    celery_app.conf.task_always_eager = False
-    try:
-        _wait_for_worker(celery_app, f"test-{os.getpid()}@")
-        yield worker
-    finally:
-        celery_app.conf.task_always_eager = True
-        worker.terminate()
-        worker.wait(timeout=20)
 
 
 def _wait_for_worker(celery_app, name_prefix, timeout=30.0):

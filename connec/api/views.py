@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from hub import identity
 
-from .. import collections, errors, query, selectors, services
+from .. import collections, errors, idempotency, ids, query, selectors, services
 from ..representation import record_json
 from .authentication import ConnecAuthentication, IsIdentified
 from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
@@ -31,6 +31,28 @@ def _paging(params: QueryDict) -> tuple[int, int]:
     return top, skip
 
 
+def group_readable(principal, group_id: str) -> identity.Group:
+    """Return the group ``group_id`` names if ``principal`` may read it, or refuse.
+
+    An app is told that a group not its own does not exist, as in the original API.
+    """
+    group = identity.group_for_principal(principal, group_id, action="read")
+    if group is None and principal.acts_as_app:
+        raise errors.group_not_found(group_id)
+    if group is None:
+        raise errors.group_forbidden(group_id)
+    return group
+
+
+def _caller_id(principal) -> str:
+    """Name whoever calls, for the keys they choose (Idempotency-Key)."""
+    if principal.acts_as_app:
+        return principal.listing.api_id
+    if principal.user is not None:
+        return principal.user.uid
+    return principal.tenant.uid
+
+
 class ConnecView(APIView):
     """The group a request names, checked against who is asking.
 
@@ -48,13 +70,7 @@ class ConnecView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        principal = request.auth
-        group_id = kwargs["group_id"]
-        self.group = identity.group_for_principal(principal, group_id, action="read")
-        if self.group is None and principal.acts_as_app:
-            raise errors.group_not_found(group_id)
-        if self.group is None:
-            raise errors.group_forbidden(group_id)
+        self.group = group_readable(request.auth, kwargs["group_id"])
         # The app a write comes from is not told of it; see identity.Group.
         self.origin = self.group.origin
         if not collections.exists(kwargs["collection"]):
@@ -74,6 +90,12 @@ class ConnecView(APIView):
             ]
         else:
             body = record_json(records, group_id=group_id, channel_id=channel_id)
+        if ids.external_ids_requested(self.request.headers):
+            ids.bodies_expand(
+                body if isinstance(body, list) else [body],
+                collection=collection,
+                channel_id=channel_id,
+            )
         return {collection: body}
 
     def attributes(self, request, collection):
@@ -86,13 +108,12 @@ class ConnecView(APIView):
 class CollectionView(ConnecView):
     def get(self, request, group_id, collection):
         top, skip = _paging(request.query_params)
-        filter_text = request.query_params.get("$filter", "").strip()
-        record_filter = query.compile_filter(filter_text) if filter_text else None
+        record_query = query.compile_query(request.query_params)
 
         records, total = selectors.records_query(
             organization=self.organization,
             collection=collection,
-            record_filter=record_filter,
+            record_query=record_query,
             top=top,
             skip=skip,
         )
@@ -107,14 +128,29 @@ class CollectionView(ConnecView):
         return Response(body)
 
     def post(self, request, group_id, collection):
-        record = services.record_create(
-            app_instance=self.origin,
-            organization=self.organization,
-            user=request.user,
-            collection=collection,
-            attributes=self.attributes(request, collection),
-        )
-        return Response(self.envelope(collection, record), status=201)
+        def create():
+            record, created = services.record_post(
+                app_instance=self.origin,
+                organization=self.organization,
+                user=request.user,
+                collection=collection,
+                attributes=self.attributes(request, collection),
+            )
+            return (201 if created else 200), self.envelope(collection, record)
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            status, body = create()
+        else:
+            status, body = idempotency.idempotent_answer(
+                owner=_caller_id(request.auth),
+                key=key,
+                fingerprint=idempotency.request_fingerprint(
+                    request.method, request.path, request.data
+                ),
+                run=create,
+            )
+        return Response(body, status=status)
 
     @staticmethod
     def _next_url(request, top, skip, total):
@@ -137,6 +173,14 @@ class RecordView(ConnecView):
             user=request.user,
             record=record,
             attributes=self.attributes(request, collection),
+        )
+        return Response(self.envelope(collection, record))
+
+    def delete(self, request, group_id, collection, record_id):
+        record = services.record_archive(
+            app_instance=self.origin,
+            user=request.user,
+            record=self._record(collection, record_id),
         )
         return Response(self.envelope(collection, record))
 

@@ -4,8 +4,8 @@ import logging
 from decimal import Decimal
 
 from connec import selectors as connec_selectors
+from maestrano import money
 
-from .. import money
 from ..periods import HistParameters
 from . import register
 
@@ -37,7 +37,7 @@ def invoices_summary(*, organizations, hist_parameters: HistParameters) -> dict:
     Paid is what was invoiced less what is still due on those same invoices. Each
     period's sums are rounded to the cent, and paid and the totals are computed
     from the rounded figures, so that every row and the totals add up as shown.
-    A figure that cannot be given exactly (see ``impac.money``), and any figure
+    A figure that cannot be given exactly (see ``maestrano.money``), and any figure
     computed from it, is ``None``; the other figures are still given.
     """
     period = hist_parameters.period

@@ -149,12 +149,36 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hub.tasks.account_webhooks_due_task",
         "schedule": 30.0,
     },
+    "idempotency-keys-purge": {
+        "task": "connec.tasks.idempotency_keys_purge_task",
+        "schedule": 3600.0,
+    },
+    "webhooks-log-prune": {
+        "task": "connec.tasks.delivery_log_prune_task",
+        "schedule": 3600.0,
+    },
 }
 
 # Webhooks leave the platform towards apps: how long one attempt may take, and the
 # delays between attempts (the first attempt is immediate).
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
-WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 36000]
+WEBHOOK_RETRY_DELAYS = env.list(
+    "WEBHOOK_RETRY_DELAYS",
+    cast=float,
+    default=[5, 300, 1800, 7200, 18000, 36000, 36000],
+)
+# The longest wait a receiver's Retry-After (429, 503) may ask for.
+WEBHOOK_RETRY_AFTER_MAX_SECONDS = env.float(
+    "WEBHOOK_RETRY_AFTER_MAX_SECONDS", default=36000.0
+)
+# A delivery still "sending" after this long was lost with its worker.
+WEBHOOK_SENDING_LEASE_SECONDS = env.float(
+    "WEBHOOK_SENDING_LEASE_SECONDS", default=300.0
+)
+# An endpoint whose every attempt failed for this long is disabled.
+WEBHOOK_DISABLE_AFTER_DAYS = env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5.0)
+# How long the delivery log (requests, responses, settled deliveries) is kept.
+WEBHOOK_LOG_RETENTION_DAYS = env.float("WEBHOOK_LOG_RETENTION_DAYS", default=30.0)
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

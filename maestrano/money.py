@@ -1,8 +1,9 @@
-"""Amounts in widgets: exact to the cent, and finite whatever apps have stored.
+"""Amounts in widgets and reports: exact to the cent, finite whatever apps stored.
 
-Engines sum in ``Decimal``, pass each sum through ``amount_checked`` (rounded to the
-cent, or ``None`` when it cannot be shown exactly), compute on checked amounts with
-``amount_sum``, and put ``amount_as_json`` of them in the widget's content.
+Impac! engines and Connec! reports sum in ``Decimal``, pass each sum through
+``amount_checked`` (rounded to the cent, or ``None`` when it cannot be shown
+exactly), compute on checked amounts with ``amount_sum``, and put
+``amount_as_json`` of them in what they answer.
 """
 
 from collections.abc import Iterable

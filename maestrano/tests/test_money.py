@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from impac.money import amount_as_json, amount_checked, amount_sum
+from maestrano.money import amount_as_json, amount_checked, amount_sum
 
 
 @pytest.mark.parametrize(
