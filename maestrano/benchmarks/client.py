@@ -9,6 +9,7 @@ two cores lets a bare WSGI app answer four times as many requests.
 import base64
 import http.client
 import json
+import time
 from urllib.parse import urlsplit
 
 
@@ -24,6 +25,13 @@ class Answer:
         return self.body[:limit].decode(errors="replace")
 
 
+# The web server drops a keep-alive connection idle for a second (``make run``'s
+# gunicorn has --keep-alive=1); a client idle for longer (one that waited for the
+# others at the start line, or after a slow request) opens a new one rather than
+# send into a closed socket.
+IDLE_RECONNECT_SECONDS = 0.5
+
+
 class KeepAliveClient:
     """One persistent connection to ``base_url``, optionally with HTTP Basic."""
 
@@ -37,6 +45,7 @@ class KeepAliveClient:
         if username is not None:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()
             self.headers["Authorization"] = f"Basic {token}"
+        self.answered_at = time.monotonic()
 
     def get(self, path: str) -> Answer:
         return self._send("GET", path, None, self.headers)
@@ -46,9 +55,13 @@ class KeepAliveClient:
         return self._send("POST", path, json.dumps(payload).encode(), headers)
 
     def _send(self, method, path, body, headers):
+        if time.monotonic() - self.answered_at > IDLE_RECONNECT_SECONDS:
+            self.connection.close()
         self.connection.request(method, self.prefix + path, body=body, headers=headers)
         response = self.connection.getresponse()
-        return Answer(response.status, response.read())
+        answer = Answer(response.status, response.read())
+        self.answered_at = time.monotonic()
+        return answer
 
     def close(self):
         self.connection.close()

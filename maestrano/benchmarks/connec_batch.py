@@ -11,7 +11,6 @@ HTTP clients.
 
 import datetime
 import json
-import time
 import uuid
 
 import psycopg2
@@ -38,7 +37,6 @@ TARGET = 0.20
 CLIENTS = 4
 # What the original connectors send per call (reference §3.5).
 BATCH_SIZE = 50
-IDLE_RECONNECT_SECONDS = 0.5
 
 
 def run(*, base_url: str, seconds: float, progress) -> list[Figure]:
@@ -77,16 +75,9 @@ class _BatchWriter:
         self.http = KeepAliveClient(
             base_url, username=credentials["api_id"], password=credentials["api_key"]
         )
-        self.answered_at = time.monotonic()
 
     def write(self):
-        # gunicorn drops a keep-alive connection idle for a second (make run's
-        # --keep-alive=1), and a batch takes seconds: a writer that waited at the
-        # start barrier for slower ones would send into a closed socket.
-        if time.monotonic() - self.answered_at > IDLE_RECONNECT_SECONDS:
-            self.http.close()
         answer = self.http.post_json("/connec/batch", self.batch)
-        self.answered_at = time.monotonic()
         if answer.status != 200:
             raise BenchmarkFailed(f"POST /connec/batch answered {answer.status}")
         results = answer.json()["results"]
