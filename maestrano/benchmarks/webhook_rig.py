@@ -101,6 +101,13 @@ def worker_running(progress, label):
     queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None)
     if queue:
         env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    # Tasks left in the queue by runs without a worker (connec_post queues one
+    # per write and starts none) would be worked through first and delay every
+    # figure. The outbox in the database is what holds deliveries; the sweep
+    # queues those still due again, so emptying the queue loses nothing.
+    dropped = celery_app.control.purge()
+    if dropped:
+        progress(f"{label}: dropped {dropped} queued tasks left by earlier runs")
     name = f"benchmark-{os.getpid()}"
     command = [
         *launcher.worker_command(),
