@@ -38,7 +38,7 @@ class RecordAdmin(SimpleHistoryAdmin):
         "created_at",
         "updated_at",
     ]
-    history_list_display = ["transaction_id", "app_instance"]
+    history_list_display = ["transaction_id", "app_instance", "origin", "sync_run_id"]
 
     def has_add_permission(self, request):
         return False

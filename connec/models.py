@@ -22,6 +22,10 @@ class HistoryContext(models.Model):
         related_name="+",
         db_constraint=False,
     )
+    # Through what the change came (connec.history.Origin) and, for a connector,
+    # the synchronisation run it belongs to.
+    origin = models.CharField(max_length=16, default="api")
+    sync_run_id = models.UUIDField(null=True, blank=True, db_index=True)
 
     class Meta:
         abstract = True

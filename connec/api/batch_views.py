@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from maestrano.errors import ApiError, error_body
 
 from .. import errors
+from ..history import Origin, write_context
 from .authentication import ConnecAuthentication, IsIdentified
 from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
 
@@ -50,15 +51,18 @@ class BatchView(APIView):
 
         results = []
         failed = None
-        for index, operation in enumerate(operations):
-            if failed is not None:
-                not_run = errors.operation_not_run(index, failed)
-                results.append({"status": not_run.status, "body": error_body(not_run)})
-                continue
-            status, body = _operation_run(request, index, operation)
-            results.append({"status": status, "body": body})
-            if sequential and status >= 400:
-                failed = index
+        with write_context(Origin.BATCH):
+            for index, operation in enumerate(operations):
+                if failed is not None:
+                    not_run = errors.operation_not_run(index, failed)
+                    results.append(
+                        {"status": not_run.status, "body": error_body(not_run)}
+                    )
+                    continue
+                status, body = _operation_run(request, index, operation)
+                results.append({"status": status, "body": body})
+                if sequential and status >= 400:
+                    failed = index
         return Response({"results": results})
 
 
