@@ -72,6 +72,15 @@ class Record(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The record that absorbed this one in a merge of duplicates; references to
+    # this record are read as references to that one.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="absorbed",
+    )
 
     history = HistoricalRecords(bases=[HistoryContext], cascade_delete_history=False)
 
@@ -122,6 +131,10 @@ class Delivery(models.Model):
         SENDING = "sending"
         DELIVERED = "delivered"
         FAILED = "failed", "failed (dead letter)"
+        # Waiting for a person to approve sharing the change with this app.
+        HELD = "held", "held for approval"
+        # A person decided this app does not get the change.
+        WITHHELD = "withheld", "not shared"
 
     class FailureReason(models.TextChoices):
         RETRIES_SPENT = "retries_spent", "every retry was spent"
@@ -140,6 +153,8 @@ class Delivery(models.Model):
         Record, null=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
     collection = models.CharField(max_length=64)
+    # The record change this delivery announces (the history row's transaction).
+    transaction_id = models.UUIDField(null=True, blank=True, db_index=True)
     payload = models.JSONField(encoder=DjangoJSONEncoder)
     status = models.CharField(
         max_length=16, choices=Status, default=Status.PENDING, db_index=True
@@ -372,3 +387,139 @@ class CollectionDefinition(models.Model):
 
     def __str__(self):
         return f"{self.name} v{self.version}"
+
+
+class SharingRule(models.Model):
+    """Whether an organisation's changes of a collection reach one of its apps.
+
+    Without a rule, every subscribed app gets every change (``share``).
+    """
+
+    class Policy(models.TextChoices):
+        SHARE = "share", "Share"
+        NEVER = "never", "Never share"
+        ASK = "ask", "Ask first"
+
+    organization = models.ForeignKey(
+        "hub.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    collection = models.CharField(max_length=64)
+    app_instance = models.ForeignKey(
+        "hub.AppInstance", on_delete=models.CASCADE, related_name="+"
+    )
+    policy = models.CharField(max_length=8, choices=Policy, default=Policy.SHARE)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "collection", "app_instance"],
+                name="sharing_rule_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.collection} to {self.app_instance_id}: {self.policy}"
+
+
+class RecordSharing(models.Model):
+    """What was decided for one record and one app (reference §6.2 ``mappings``).
+
+    ``auto_commit``: later changes of the record reach the app without asking;
+    ``push_disabled``: the app is never told about the record; ``pull_disabled``:
+    changes of the record coming from the app are refused.
+    """
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    app_instance = models.ForeignKey(
+        "hub.AppInstance", on_delete=models.CASCADE, related_name="+"
+    )
+    auto_commit = models.BooleanField(default=False)
+    push_disabled = models.BooleanField(default=False)
+    pull_disabled = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "app_instance"], name="record_sharing_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.record_id} with {self.app_instance_id}"
+
+
+class TransactionError(models.Model):
+    """A record an app reported it could not import (a transaction log ``ERROR``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "hub.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    app_instance = models.ForeignKey(
+        "hub.AppInstance", on_delete=models.CASCADE, related_name="+"
+    )
+    collection = models.CharField(max_length=64, blank=True)
+    record = models.ForeignKey(
+        Record, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entity_name = models.CharField(max_length=255, blank=True)
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"{self.app_instance_id}: {self.message[:60]}"
+
+
+class Rollback(models.Model):
+    """A request to undo changes: previewed first, then executed once.
+
+    The scope is one transaction, everything one app instance wrote between two
+    times, or one connector synchronisation run. Its own changes are recorded
+    under ``executed_transaction_id`` with the origin ``rollback``.
+    """
+
+    class Scope(models.TextChoices):
+        TRANSACTION = "transaction", "One transaction"
+        APP_WINDOW = "app_window", "An app's changes in a time window"
+        SYNC_RUN = "sync_run", "A synchronisation run"
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed"
+        EXECUTED = "executed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "hub.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    scope = models.CharField(max_length=16, choices=Scope)
+    transaction_id = models.UUIDField(null=True, blank=True)
+    app_instance = models.ForeignKey(
+        "hub.AppInstance",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    since = models.DateTimeField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    sync_run_id = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PREVIEWED)
+    # What the preview found: per record, the document to restore and any conflict.
+    preview = models.JSONField(default=dict, encoder=DjangoJSONEncoder, blank=True)
+    # Per conflicting record id, the person's choice: "restore" or "keep".
+    choices = models.JSONField(default=dict, encoder=DjangoJSONEncoder, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    executed_transaction_id = models.UUIDField(null=True, blank=True)
+
+    def __str__(self):
+        return f"rollback of {self.scope} ({self.status})"

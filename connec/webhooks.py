@@ -106,6 +106,7 @@ def _delivery(record, recipient, organization):
         app_instance=recipient,
         record=record,
         collection=record.collection,
+        transaction_id=getattr(record, "_transaction_id", None),
         payload={record.collection: [body]},
     )
     if recipient.endpoint_disabled:
