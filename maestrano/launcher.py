@@ -54,7 +54,8 @@ def database_url(settings_dict: dict) -> str:
     password = quote(settings_dict.get("PASSWORD") or "", safe="")
     port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
     url = f"postgres://{user}:{password}@{host}{port}/{quote(settings_dict['NAME'])}"
-    return f"{url}?{urlencode(options)}" if options else url
+    # Spaces (as in ``options=-c …``) as %20: libpq reads no "+" as a space.
+    return f"{url}?{urlencode(options, quote_via=quote)}" if options else url
 
 
 def child_environment(

@@ -190,13 +190,13 @@ class IntrospectionView(oauth_views.IntrospectTokenView):
             return super().dispatch(request, *args, **kwargs)
         asked = _token_asked(request)
         # The caller's token and the one asked about, read in one query.
-        caller, info = selectors.access_tokens_lookup(credentials.strip(), asked or "")
+        caller, facts = selectors.tokens_introspect(credentials.strip(), asked or "")
         if caller is None or INTROSPECTION_SCOPE not in caller.scopes:
             return JsonResponse(
                 {"error": "invalid_token", "error_description": "not allowed"},
                 status=403,
             )
-        return self._answer(asked, info, caller.listing)
+        return self._answer(asked, facts, caller.listing_id)
 
     def get(self, request, *args, **kwargs):
         return self._answer_for_client(request)
@@ -206,37 +206,36 @@ class IntrospectionView(oauth_views.IntrospectTokenView):
 
     def _answer_for_client(self, request):
         asked = _token_asked(request)
-        info = selectors.access_token_lookup(asked or "")
-        return self._answer(asked, info, self._caller_listing())
+        [facts] = selectors.tokens_introspect(asked or "")
+        client = selectors.oauth_client_for_client_id(_caller_client_id(request))
+        return self._answer(
+            asked, facts, _NOBODY if client is None else client.listing_id
+        )
 
-    def _caller_listing(self):
-        client = selectors.oauth_client_for_client_id(_caller_client_id(self.request))
-        return _NOBODY if client is None else client.listing
-
-    def _answer(self, token, info, caller_listing):
+    def _answer(self, token, facts, caller_listing_id):
         if token is None:
             return JsonResponse(
                 {"error": "invalid_request", "error_description": "token is missing"},
                 status=400,
             )
         if (
-            info is None
-            or caller_listing is _NOBODY
-            or not _may_introspect(caller_listing, info)
+            facts is None
+            or caller_listing_id is _NOBODY
+            or not _may_introspect(caller_listing_id, facts)
         ):
             return JsonResponse({"active": False})
 
         answer = {
             "active": True,
-            "scope": " ".join(sorted(info.scopes)),
-            "client_id": info.client_id,
+            "scope": " ".join(sorted(facts.scopes)),
+            "client_id": facts.client_id,
             "token_type": "Bearer",
-            "exp": calendar.timegm(info.expires_at.utctimetuple()),
+            "exp": calendar.timegm(facts.expires_at.utctimetuple()),
         }
-        if info.user is not None:
-            answer.update(sub=info.user.uid, username=info.user.email)
-        if info.app_instance is not None:
-            answer["group_uid"] = info.app_instance.uid
+        if facts.user_uid is not None:
+            answer.update(sub=facts.user_uid, username=facts.username)
+        if facts.group_uid is not None:
+            answer["group_uid"] = facts.group_uid
         return JsonResponse(answer)
 
 
@@ -250,11 +249,11 @@ def _token_asked(request):
     return source.get("token")
 
 
-def _may_introspect(caller_listing, info) -> bool:
+def _may_introspect(caller_listing_id, facts) -> bool:
     """A platform service (no listing) reads every token; an app, its own."""
-    if caller_listing is None:
+    if caller_listing_id is None:
         return True
-    return info.listing is not None and caller_listing.pk == info.listing.pk
+    return facts.listing_id == caller_listing_id
 
 
 def _caller_client_id(request) -> str:

@@ -11,7 +11,12 @@ from oauth2_provider.models import AccessToken, Application, set_token_value
 
 from hub.oidc import services
 from hub.oidc.models import AccessTokenAppInstance, OAuthClient
-from hub.oidc.selectors import AccessTokenInfo, access_token_lookup
+from hub.oidc.selectors import (
+    AccessTokenInfo,
+    TokenFacts,
+    access_token_lookup,
+    tokens_introspect,
+)
 from hub.tests.factories import MembershipFactory
 from maestrano.testing import app_setup
 
@@ -75,17 +80,60 @@ def test_a_valid_token_stands_for_its_person_listing_and_company(
     assert AccessToken.objects.get().token == ""
 
 
+def unusable(raw):
+    """Whether both reads of a token refuse it: the full lookup and introspection's."""
+    return access_token_lookup(raw) is None and tokens_introspect(raw) == [None]
+
+
+def test_introspection_reads_the_same_token_in_one_query(
+    invoicer, person, django_assert_num_queries
+):
+    application = invoicer.oauth_client.application
+    raw, access_token = access_token_create(
+        application, user=person, app_instance=invoicer.instance
+    )
+    service, _ = access_token_create(
+        services.service_client_create(name="Reports")[0].application
+    )
+
+    tokens_introspect(raw)
+    with django_assert_num_queries(1):
+        facts = tokens_introspect(raw, "unknown", service)
+
+    assert facts == [
+        TokenFacts(
+            client_id=invoicer.listing.api_id,
+            scopes=frozenset({"openid", "group"}),
+            expires_at=access_token.expires,
+            listing_id=invoicer.listing.pk,
+            user_uid=person.uid,
+            username=person.email,
+            group_uid=invoicer.instance.uid,
+        ),
+        None,
+        TokenFacts(
+            client_id=AccessToken.objects.get(user=None).application.client_id,
+            scopes=frozenset({"openid", "group"}),
+            expires_at=AccessToken.objects.get(user=None).expires,
+            listing_id=None,
+            user_uid=None,
+            username=None,
+            group_uid=None,
+        ),
+    ]
+
+
 def test_an_expired_token_stands_for_nothing(invoicer, person):
     raw, _ = access_token_create(
         invoicer.oauth_client.application, user=person, expires_in=-1
     )
 
-    assert access_token_lookup(raw) is None
+    assert unusable(raw)
 
 
 @pytest.mark.parametrize("token", ["", "unknown", "x" * 500])
 def test_an_unknown_token_stands_for_nothing(invoicer, token):
-    assert access_token_lookup(token) is None
+    assert unusable(token)
 
 
 def test_a_token_of_a_deactivated_person_stands_for_nothing(invoicer, person):
@@ -93,7 +141,7 @@ def test_a_token_of_a_deactivated_person_stands_for_nothing(invoicer, person):
     person.is_active = False
     person.save(update_fields=["is_active"])
 
-    assert access_token_lookup(raw) is None
+    assert unusable(raw)
 
 
 def test_a_token_of_a_disabled_listing_stands_for_nothing(invoicer, person):
@@ -101,7 +149,7 @@ def test_a_token_of_a_disabled_listing_stands_for_nothing(invoicer, person):
     invoicer.listing.enabled = False
     invoicer.listing.save(update_fields=["enabled"])
 
-    assert access_token_lookup(raw) is None
+    assert unusable(raw)
 
 
 def test_a_token_bound_to_a_terminated_instance_stands_for_nothing(invoicer, person):
@@ -111,7 +159,7 @@ def test_a_token_bound_to_a_terminated_instance_stands_for_nothing(invoicer, per
     invoicer.instance.status = "terminated"
     invoicer.instance.save(update_fields=["status"])
 
-    assert access_token_lookup(raw) is None
+    assert unusable(raw)
 
 
 def test_a_token_of_a_client_unknown_to_the_platform_stands_for_nothing(person):
@@ -122,7 +170,7 @@ def test_a_token_of_a_client_unknown_to_the_platform_stands_for_nothing(person):
     )
     raw, _ = access_token_create(stray)
 
-    assert access_token_lookup(raw) is None
+    assert unusable(raw)
 
 
 def test_a_listing_client_uses_the_api_id_and_keeps_its_secret_hashed(invoicer):
