@@ -8,6 +8,7 @@ from pathlib import Path
 import environ
 import psutil
 import pytest
+from django.db import connection
 
 from maestrano import launcher
 
@@ -124,14 +125,34 @@ def test_children_get_the_servers_of_the_parent_and_keep_its_environment():
             "PORT": 5433,
             "OPTIONS": {"sslmode": "require"},
         },
+        {
+            "NAME": "maestrano",
+            "USER": "app",
+            "PASSWORD": "",
+            "HOST": "db.internal",
+            "PORT": 5432,
+            "OPTIONS": {"options": "-c plan_cache_mode=force_generic_plan"},
+        },
     ],
-    ids=["embedded_socket", "tcp_with_password"],
+    ids=["embedded_socket", "tcp_with_password", "server_options"],
 )
 def test_database_url_reads_back_into_the_same_server(settings_dict):
     url = launcher.database_url(settings_dict)
 
     config = environ.Env.db_url_config(url)
     assert {key: config[key] for key in settings_dict} == settings_dict
+
+
+def test_server_options_travel_with_their_spaces_as_libpq_reads_them():
+    settings_dict = {"NAME": "x", "USER": "u", "OPTIONS": {"options": "-c a=b"}}
+
+    assert launcher.database_url(settings_dict) == "postgres://u:@/x?options=-c%20a%3Db"
+
+
+def test_database_sessions_keep_one_generic_plan_for_prepared_statements(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
 
 
 def test_a_socket_directory_given_as_host_travels_as_the_host_option():
