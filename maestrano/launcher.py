@@ -23,10 +23,11 @@ from urllib.parse import quote, urlencode
 
 logger = logging.getLogger(__name__)
 
+# granian, a web server written in Rust, parses HTTP outside Python: on a two-core
+# machine it served the Developer API's groups list about 30% faster than
+# gunicorn's gthread workers did (see README, Benchmarks). Threads keep a slow
+# client from pinning a worker.
 WEB_WORKERS = 3
-# gthread served the connec_post benchmark better than sync on a two-core machine
-# (see README, Benchmarks); threads also keep a slow client from pinning a worker.
-WEB_WORKER_CLASS = "gthread"
 WEB_THREADS = 4
 WEB_GRACEFUL_SECONDS = 10
 
@@ -75,7 +76,6 @@ def web_command(
     *,
     port: int,
     workers: int = WEB_WORKERS,
-    worker_class: str = WEB_WORKER_CLASS,
     threads: int = WEB_THREADS,
     access_log: bool = True,
     python: str = sys.executable,
@@ -83,23 +83,19 @@ def web_command(
     command = [
         python,
         "-m",
-        "gunicorn",
-        "maestrano.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
+        "granian",
+        "--interface=wsgi",
+        "--host=127.0.0.1",
+        f"--port={port}",
         f"--workers={workers}",
-        f"--worker-class={worker_class}",
-        f"--graceful-timeout={WEB_GRACEFUL_SECONDS}",
-        # A worker that is told to stop first waits out its idle keep-alive
-        # connections; one second keeps a stop quick without losing keep-alive.
-        "--keep-alive=1",
-        # The control socket defaults to one path per user: two servers on one
-        # machine (a developer's and a benchmark's) would fight over it.
-        "--no-control-socket",
+        # The threads of a worker that run Django; HTTP itself is served by the
+        # worker's Rust runtime.
+        f"--blocking-threads={threads}",
+        "--no-ws",
+        f"--workers-kill-timeout={WEB_GRACEFUL_SECONDS}",
+        "--access-log" if access_log else "--no-access-log",
+        "maestrano.wsgi:application",
     ]
-    if worker_class == "gthread":
-        command.append(f"--threads={threads}")
-    if access_log:
-        command.append("--access-logfile=-")
     return command
 
 
@@ -164,8 +160,7 @@ class Children:
 
     Each child leads a process group of its own, so a Ctrl-C in the terminal reaches
     only the parent, which then sends each child SIGTERM: the graceful stop of both
-    gunicorn and Celery. (SIGINT makes gunicorn quit at once, and a second Ctrl-C
-    makes a Celery worker abandon its tasks.)
+    granian and Celery. (A second Ctrl-C makes a Celery worker abandon its tasks.)
     """
 
     def __init__(self):

@@ -161,7 +161,6 @@ def _app_instance(fields, listing, group_id):
     return app_instance
 
 
-@transaction.atomic
 def bill_create(
     *,
     listing: AppListing,
@@ -174,7 +173,11 @@ def bill_create(
     period_ended_at=None,
     third_party=None,
 ) -> Bill:
-    """Charge an active instance of the listing's app once; raise ``BillingError``."""
+    """Charge an active instance of the listing's app once; raise ``BillingError``.
+
+    The bill is one INSERT, atomic on its own: no transaction is opened around it,
+    which would cost two more round trips to the database on every bill.
+    """
     fields = _Fields()
     app_instance = _app_instance(fields, listing, group_id)
     default_currency = app_instance.organization.currency if app_instance else None

@@ -25,10 +25,10 @@ class Answer:
         return self.body[:limit].decode(errors="replace")
 
 
-# The web server drops a keep-alive connection idle for a second (``make run``'s
-# gunicorn has --keep-alive=1); a client idle for longer (one that waited for the
-# others at the start line, or after a slow request) opens a new one rather than
-# send into a closed socket.
+# A web server may drop a keep-alive connection that was idle (gunicorn, for one,
+# after a second); a client idle for longer (one that waited for the others at
+# the start line, or after a slow request) opens a new one rather than send into
+# a closed socket.
 IDLE_RECONNECT_SECONDS = 0.5
 
 

@@ -218,7 +218,7 @@ class _ApiPage:
         try:
             answer = self.http.get(path)
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            # gunicorn closes a keep-alive connection left idle while the raw
+            # A server may close a keep-alive connection left idle while the raw
             # query had its turn; a GET is safe to send again.
             self.http.close()
             answer = self.http.get(path)

@@ -193,9 +193,9 @@ class _Caller:
         try:
             status, body = self._ask()
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            # gunicorn closes a keep-alive connection idle for a second (as while
-            # the clients wait for each other to start); both questions are
-            # safe to ask again.
+            # A server may close a keep-alive connection left idle (as while the
+            # clients wait for each other to start); both questions are safe to
+            # ask again.
             self.connection.close()
             status, body = self._ask()
         if status != 200 or self.expected not in body:

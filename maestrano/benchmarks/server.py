@@ -14,7 +14,7 @@ READY_SECONDS = 60.0
 
 @contextmanager
 def web_server(*, settings_module=None, environment=None):
-    """Run gunicorn on a free loopback port, as ``make run`` does; yield its URL.
+    """Run the web server on a free loopback port, as ``make run`` does; yield its URL.
 
     Only the web server starts, with DEBUG off: no worker and no beat. Its
     output is kept aside and shown only if it fails to start. A benchmark that

@@ -135,6 +135,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "maestrano.negotiation.JsonAnswers",
     "EXCEPTION_HANDLER": "maestrano.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }

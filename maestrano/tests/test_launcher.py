@@ -30,36 +30,37 @@ def started(children, name, command):
     return child
 
 
-def test_web_runs_three_gthread_workers_on_loopback_without_a_control_socket():
+def test_web_runs_three_granian_workers_of_four_threads_on_loopback():
     command = launcher.web_command(port=18123, python=PYTHON)
 
     assert command == [
         PYTHON,
         "-m",
-        "gunicorn",
-        "maestrano.wsgi:application",
-        "--bind=127.0.0.1:18123",
+        "granian",
+        "--interface=wsgi",
+        "--host=127.0.0.1",
+        "--port=18123",
         "--workers=3",
-        "--worker-class=gthread",
-        "--graceful-timeout=10",
-        "--keep-alive=1",
-        "--no-control-socket",
-        "--threads=4",
-        "--access-logfile=-",
+        "--blocking-threads=4",
+        "--no-ws",
+        "--workers-kill-timeout=10",
+        "--access-log",
+        "maestrano.wsgi:application",
     ]
 
 
-def test_a_sync_web_server_has_no_threads_and_may_log_no_access():
+def test_a_web_server_for_benchmarks_may_log_no_access():
     command = launcher.web_command(
-        port=18123, worker_class="sync", access_log=False, python=PYTHON
+        port=18123, workers=1, threads=2, access_log=False, python=PYTHON
     )
 
-    assert command[-4:] == [
-        "--worker-class=sync",
-        "--graceful-timeout=10",
-        "--keep-alive=1",
-        "--no-control-socket",
+    assert command[6:10] == [
+        "--workers=1",
+        "--blocking-threads=2",
+        "--no-ws",
+        "--workers-kill-timeout=10",
     ]
+    assert "--no-access-log" in command
 
 
 def test_worker_and_beat_run_the_maestrano_celery_app():

@@ -90,7 +90,7 @@ def test_up_runs_a_healthy_platform_and_leaves_no_process_after_sigterm(
     assert sorted(roles) == [
         ["celery", "--app=maestrano", "beat"],
         ["celery", "--app=maestrano", "worker"],
-        ["gunicorn", "maestrano.wsgi:application", f"--bind=127.0.0.1:{port}"],
+        ["granian", "--interface=wsgi", "--host=127.0.0.1"],
     ]
     assert exit_code == 0
     assert [process.pid for process in descendants if not is_gone(process)] == []
