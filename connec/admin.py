@@ -15,6 +15,9 @@ from .models import (
     Delivery,
     DeliveryAttempt,
     Record,
+    RecordSharing,
+    SharingRule,
+    TransactionError,
     WebhookEndpoint,
     WebhookSecret,
 )
@@ -276,3 +279,68 @@ class CollectionDefinitionAdmin(StaffRoleMixin, admin.ModelAdmin):
         obj.created_by = created.created_by
         obj.created_at = created.created_at
         obj._state.adding = False
+
+
+@admin.register(SharingRule)
+class SharingRuleAdmin(StaffRoleMixin, admin.ModelAdmin):
+    """Whether an organisation's changes of a collection reach one of its apps."""
+
+    list_display = [
+        "organization",
+        "collection",
+        "app_instance",
+        "policy",
+        "updated_at",
+    ]
+    list_filter = ["policy", "collection"]
+    search_fields = ["organization__uid", "organization__name", "app_instance__uid"]
+    raw_id_fields = ["organization", "app_instance"]
+
+
+@admin.register(RecordSharing)
+class RecordSharingAdmin(StaffRoleMixin, admin.ModelAdmin):
+    """Decisions for one record and one app. Committing held changes is done
+    through the commit API or the portal, which also releases the deliveries."""
+
+    list_display = [
+        "record",
+        "app_instance",
+        "auto_commit",
+        "push_disabled",
+        "pull_disabled",
+        "updated_at",
+    ]
+    list_filter = ["auto_commit", "push_disabled", "pull_disabled"]
+    search_fields = ["=record__id", "app_instance__uid"]
+    raw_id_fields = ["record", "app_instance"]
+
+
+@admin.register(TransactionError)
+class TransactionErrorAdmin(StaffRoleMixin, admin.ModelAdmin):
+    """Records that apps reported they could not import; read only."""
+
+    list_display = [
+        "created_at",
+        "organization",
+        "app_instance",
+        "collection",
+        "message",
+    ]
+    list_filter = ["collection"]
+    search_fields = ["organization__uid", "app_instance__uid", "=record__id"]
+    readonly_fields = [
+        "id",
+        "organization",
+        "app_instance",
+        "collection",
+        "record",
+        "entity_name",
+        "message",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

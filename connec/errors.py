@@ -261,3 +261,70 @@ def delivery_not_found(pointer, delivery_id):
         f"There is no delivery {delivery_id} to this app; nothing was replayed.",
         field=pointer,
     )
+
+
+# Transaction logs and sharing.
+PULL_DISABLED = "pull_disabled"
+SHARING_FORBIDDEN = "sharing_forbidden"
+UNKNOWN_GROUP = "unknown_group"
+INVALID_COMMIT = "invalid_commit"
+INVALID_SHARING_RULE = "invalid_sharing_rule"
+INVALID_TRANSACTION_LOG = "invalid_transaction_log"
+TRANSACTION_LOG_APP_ONLY = "transaction_log_app_only"
+
+
+def pull_disabled(collection, record_id, group_id):
+    return ApiError(
+        403,
+        PULL_DISABLED,
+        "Changes from this app are refused",
+        f"The organisation refuses changes of {collection} {record_id} coming from "
+        f"{group_id} (pull disabled); nothing was written.",
+    )
+
+
+def sharing_forbidden(group_id):
+    return ApiError(
+        403,
+        SHARING_FORBIDDEN,
+        "Sharing decisions not allowed",
+        f"Only an Admin or Super Admin of the organisation of {group_id} may decide "
+        "what is shared with its apps.",
+    )
+
+
+def unknown_group(pointer, group_id, organization_uid):
+    return ApiError(
+        422,
+        UNKNOWN_GROUP,
+        "Unknown app instance",
+        f"{group_id!r} is not an active app instance of organisation "
+        f"{organization_uid}; nothing was changed.",
+        field=pointer,
+    )
+
+
+def invalid_commit(pointer, message):
+    return ApiError(400, INVALID_COMMIT, "Invalid commit", message, field=pointer)
+
+
+def invalid_sharing_rule(pointer, message):
+    return ApiError(
+        400, INVALID_SHARING_RULE, "Invalid sharing rule", message, field=pointer
+    )
+
+
+def invalid_transaction_log(pointer, message):
+    return ApiError(
+        400, INVALID_TRANSACTION_LOG, "Invalid transaction log", message, field=pointer
+    )
+
+
+def transaction_log_app_only(group_id):
+    return ApiError(
+        403,
+        TRANSACTION_LOG_APP_ONLY,
+        "Only apps report import errors",
+        f"An ERROR log is posted by the app that could not import a record, with "
+        f"its own credentials or token; {group_id} names no app for this caller.",
+    )

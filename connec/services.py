@@ -16,7 +16,7 @@ from django.utils import timezone
 from hub.models import AppInstance
 from maestrano.errors import ApiErrors
 
-from . import collections, errors, ids, webhooks
+from . import collections, errors, ids, sharing, webhooks
 from .models import Record
 from .representation import OWNED_KEYS
 
@@ -411,6 +411,7 @@ def record_update(
     with transaction.atomic():
         # Lock the row so that two concurrent partial updates cannot lose each other.
         record = Record.objects.select_for_update().get(pk=record.pk)
+        sharing.pull_check(record=record, app_instance=app_instance)
         app_ids = ids.own_ids_parse(
             record.collection,
             attributes.get("id"),

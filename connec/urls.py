@@ -1,6 +1,13 @@
 from django.urls import path
 
-from .api import batch_views, collection_views, report_views, views, webhook_views
+from .api import (
+    batch_views,
+    collection_views,
+    report_views,
+    transaction_views,
+    views,
+    webhook_views,
+)
 
 app_name = "connec"
 
@@ -31,6 +38,30 @@ urlpatterns = [
         "api/v2/<str:group_id>",
         collection_views.DiscoveryView.as_view(),
         name="collections",
+    ),
+    path(
+        "api/v2/<str:group_id>/transaction_logs",
+        transaction_views.TransactionLogReportView.as_view(),
+        name="transaction_logs",
+    ),
+    *(
+        path(
+            f"api/v2/<str:group_id>/transaction_logs/{feed}",
+            transaction_views.TransactionLogFeedView.as_view(),
+            {"feed": feed},
+            name=f"transaction_logs_{feed}",
+        )
+        for feed in ("history", "pending")
+    ),
+    path(
+        "api/v2/<str:group_id>/sharing_rules",
+        transaction_views.SharingRulesView.as_view(),
+        name="sharing_rules",
+    ),
+    path(
+        "api/v2/<str:group_id>/<str:collection>/<str:record_id>/commit",
+        transaction_views.RecordCommitView.as_view(),
+        name="record_commit",
     ),
     path(
         "api/v2/<str:group_id>/company",

@@ -32,7 +32,7 @@ from standardwebhooks.webhooks import Webhook
 from hub import selectors as hub_selectors
 from hub import services as hub_services
 
-from . import errors, ids, webhook_endpoints, webhook_transport
+from . import errors, ids, sharing, webhook_endpoints, webhook_transport
 from .models import Delivery, DeliveryAttempt, WebhookEndpoint
 from .representation import record_json
 
@@ -92,7 +92,12 @@ def deliveries_create(*, record, origin):
         )
     )
     deliveries = Delivery.objects.bulk_create(
-        _delivery(record, recipient, organization) for recipient in recipients
+        sharing.deliveries_route(
+            recipients,
+            record=record,
+            organization=organization,
+            build=lambda recipient: _delivery(record, recipient, organization),
+        )
     )
     pending = [d for d in deliveries if d.status == Delivery.Status.PENDING]
     if pending:
