@@ -3,10 +3,11 @@
 import base64
 import binascii
 import calendar
+import json
 import logging
 from urllib.parse import unquote_plus, urlencode
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -185,7 +186,8 @@ class IntrospectionView(oauth_views.IntrospectTokenView):
     """
 
     def dispatch(self, request, *args, **kwargs):
-        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() != "bearer" or request.method not in ("GET", "POST"):
             return super().dispatch(request, *args, **kwargs)
         asked = _token_asked(request)
@@ -236,7 +238,7 @@ class IntrospectionView(oauth_views.IntrospectTokenView):
             answer.update(sub=facts.user_uid, username=facts.username)
         if facts.group_uid is not None:
             answer["group_uid"] = facts.group_uid
-        return JsonResponse(answer)
+        return HttpResponse(json.dumps(answer), content_type="application/json")
 
 
 INTROSPECTION_SCOPE = "introspection"
