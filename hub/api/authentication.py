@@ -1,38 +1,12 @@
-"""HTTP Basic as the original clients send it: app, tenant and per-user credentials."""
+"""HTTP Basic as the original clients send it to the tenant API: tenant and per-user
+credentials (the Developer API reads app credentials itself: hub.api.developer)."""
 
 from dataclasses import dataclass
 
 from rest_framework import authentication, exceptions, permissions
 
 from hub import selectors
-from hub.models import AppEnvironment, AppListing, Tenant, User
-
-
-class AppCredentialsAuthentication(authentication.BasicAuthentication):
-    www_authenticate_realm = "maestrano"
-
-    def authenticate_credentials(self, userid, password, request=None):
-        listing = selectors.app_listing_authenticate(userid, password)
-        if listing is None:
-            raise exceptions.AuthenticationFailed("The API id or key is not valid.")
-        return (None, listing)
-
-
-class IsApp(permissions.BasePermission):
-    """Let in requests authenticated as an app, and CORS pre-flights.
-
-    Browsers send pre-flight requests without credentials, so they cannot be
-    refused for lacking them.
-    """
-
-    def has_permission(self, request, view):
-        if request.method == "OPTIONS":
-            return True
-        if not isinstance(request.auth, AppListing):
-            raise exceptions.NotAuthenticated(
-                "Send the app's API id and key with HTTP Basic."
-            )
-        return True
+from hub.models import AppEnvironment, Tenant, User
 
 
 @dataclass(frozen=True)
