@@ -8,14 +8,16 @@ from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from hub.admin import StaffRoleMixin
+from maestrano.errors import ApiError
 
-from . import definitions, webhook_endpoints, webhooks
+from . import definitions, errors, rollback, sharing, webhook_endpoints, webhooks
 from .models import (
     CollectionDefinition,
     Delivery,
     DeliveryAttempt,
     Record,
     RecordSharing,
+    Rollback,
     SharingRule,
     TransactionError,
     WebhookEndpoint,
@@ -112,7 +114,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "delivered_at",
         "attempt_log",
     ]
-    actions = ["send_again"]
+    actions = ["send_again", "approve_held"]
 
     def has_add_permission(self, request):
         return False
@@ -140,6 +142,32 @@ class DeliveryAdmin(admin.ModelAdmin):
         ids = webhooks.deliveries_replay(queryset)
         self.message_user(
             request, f"{len(ids)} deliveries queued to be sent again.", messages.INFO
+        )
+
+    @admin.action(description="Approve: send the held changes of these records")
+    def approve_held(self, request, queryset):
+        """Commit each selected held delivery's record to its app, this time only.
+
+        As ``Approve only this time`` in the portal: the record's held changes go
+        to that app, and its later changes wait for approval again.
+        """
+        held = queryset.filter(status=Delivery.Status.HELD, record__isnull=False)
+        apps_by_record = {}
+        for delivery in held.select_related("record", "app_instance"):
+            apps_by_record.setdefault(delivery.record, set()).add(
+                delivery.app_instance.uid
+            )
+        approved = 0
+        for record, group_ids in apps_by_record.items():
+            mappings = [{"group_id": uid, "commit": True} for uid in sorted(group_ids)]
+            try:
+                sharing.record_commit(record=record, body={"mappings": mappings})
+            except ApiError as error:
+                self.message_user(request, f"{record}: {error.detail}", messages.ERROR)
+            else:
+                approved += 1
+        self.message_user(
+            request, f"Held changes of {approved} records approved.", messages.INFO
         )
 
 
@@ -344,3 +372,131 @@ class TransactionErrorAdmin(StaffRoleMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class RollbackAddForm(forms.ModelForm):
+    """The scope of a new rollback; its preview is worked out when it is saved."""
+
+    class Meta:
+        model = Rollback
+        fields = [
+            "organization",
+            "scope",
+            "transaction_id",
+            "app_instance",
+            "since",
+            "until",
+            "sync_run_id",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            found = rollback.rollback_scope_parse(
+                organization=cleaned["organization"],
+                body={
+                    "scope": cleaned.get("scope"),
+                    **_scope_fields(cleaned),
+                },
+            )
+            if not rollback.rollback_plan(found):
+                raise errors.rollback_scope_empty()
+        except ApiError as error:
+            raise ValidationError(error.detail) from None
+        self.instance.until = found.until
+        return cleaned
+
+
+def _scope_fields(cleaned):
+    fields = {}
+    for name in ("transaction_id", "sync_run_id"):
+        if cleaned.get(name):
+            fields[name] = str(cleaned[name])
+    if cleaned.get("app_instance"):
+        fields["group_id"] = cleaned["app_instance"].uid
+    for name in ("since", "until"):
+        if cleaned.get(name):
+            fields[name] = cleaned[name].isoformat()
+    return fields
+
+
+@admin.register(Rollback)
+class RollbackAdmin(StaffRoleMixin, admin.ModelAdmin):
+    """Rollbacks of an organisation's changes: previewed on creation, then executed
+    with one of the two actions, which choose for every conflicting record."""
+
+    list_display = [
+        "created_at",
+        "organization",
+        "scope",
+        "status",
+        "records",
+        "conflicts",
+        "executed_at",
+    ]
+    list_filter = ["scope", "status"]
+    search_fields = ["organization__uid", "organization__name", "=transaction_id"]
+    raw_id_fields = ["organization", "app_instance"]
+    actions = ["execute_restoring", "execute_keeping"]
+    readonly_fields = [
+        "id",
+        "organization",
+        "scope",
+        "transaction_id",
+        "app_instance",
+        "since",
+        "until",
+        "sync_run_id",
+        "status",
+        "preview",
+        "choices",
+        "requested_by",
+        "created_at",
+        "executed_at",
+        "executed_transaction_id",
+    ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = RollbackAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        # Viewing only: a rollback changes through its actions.
+        return False if obj is not None else super().has_change_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        rollback.rollback_prepare(rollback=obj, user=request.user)
+
+    @admin.display(description="records")
+    def records(self, obj):
+        return obj.preview.get("counts", {}).get("records")
+
+    @admin.display(description="conflicts")
+    def conflicts(self, obj):
+        return obj.preview.get("counts", {}).get("conflicts")
+
+    @admin.action(description="Execute, restoring records changed since")
+    def execute_restoring(self, request, queryset):
+        self._execute(request, queryset, rollback.RESTORE)
+
+    @admin.action(description="Execute, keeping records changed since")
+    def execute_keeping(self, request, queryset):
+        self._execute(request, queryset, rollback.KEEP)
+
+    def _execute(self, request, queryset, choice):
+        for found in queryset:
+            choices = rollback.choices_for_every_conflict(found, choice)
+            try:
+                rollback.rollback_execute(
+                    rollback=found, body={"choices": choices}, user=request.user
+                )
+            except ApiError as error:
+                self.message_user(request, f"{found}: {error.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"{found}: executed.", messages.SUCCESS)

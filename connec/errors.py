@@ -328,3 +328,108 @@ def transaction_log_app_only(group_id):
         f"An ERROR log is posted by the app that could not import a record, with "
         f"its own credentials or token; {group_id} names no app for this caller.",
     )
+
+
+# Duplicates and rollbacks.
+MERGE_IDS_MISSING = "merge_ids_missing"
+MERGE_RECORD_UNKNOWN = "merge_record_unknown"
+MERGE_SELF = "merge_self"
+INVALID_MERGE = "invalid_merge"
+ROLLBACK_FORBIDDEN = "rollback_forbidden"
+INVALID_ROLLBACK = "invalid_rollback"
+ROLLBACK_SCOPE_EMPTY = "rollback_scope_empty"
+ROLLBACK_NOT_FOUND = "rollback_not_found"
+ROLLBACK_EXECUTED = "rollback_already_executed"
+ROLLBACK_CONFLICT_UNRESOLVED = "rollback_conflict_unresolved"
+
+
+def merge_ids_missing():
+    return ApiError(
+        422,
+        MERGE_IDS_MISSING,
+        "Nothing to merge",
+        'A merge names the records to absorb: {"ids": ["<id>", …]}; nothing was '
+        "changed.",
+        field="/ids",
+    )
+
+
+def merge_record_unknown(pointer, collection, given):
+    return ApiError(
+        422,
+        MERGE_RECORD_UNKNOWN,
+        "Unknown record to merge",
+        f"{given!r} is not an active record of {collection} in this organisation; "
+        "nothing was changed.",
+        field=pointer,
+    )
+
+
+def merge_self(pointer, record_id):
+    return ApiError(
+        422,
+        MERGE_SELF,
+        "A record cannot absorb itself",
+        f"{record_id} is the record being kept; name only the records it absorbs. "
+        "Nothing was changed.",
+        field=pointer,
+    )
+
+
+def invalid_merge(pointer, message):
+    return ApiError(400, INVALID_MERGE, "Invalid merge", message, field=pointer)
+
+
+def rollback_forbidden(group_id):
+    return ApiError(
+        403,
+        ROLLBACK_FORBIDDEN,
+        "Rollbacks not allowed",
+        f"Only an Admin or Super Admin of the organisation of {group_id}, or "
+        "platform staff, may preview and execute rollbacks.",
+    )
+
+
+def invalid_rollback(pointer, message):
+    return ApiError(400, INVALID_ROLLBACK, "Invalid rollback", message, field=pointer)
+
+
+def rollback_scope_empty():
+    return ApiError(
+        422,
+        ROLLBACK_SCOPE_EMPTY,
+        "Nothing to roll back",
+        "No change of this organisation's records falls in the scope given.",
+    )
+
+
+def rollback_not_found(rollback_id):
+    return ApiError(
+        404,
+        ROLLBACK_NOT_FOUND,
+        "Rollback not found",
+        f"There is no rollback {rollback_id} for this organisation.",
+    )
+
+
+def rollback_executed(rollback_id):
+    return ApiError(
+        409,
+        ROLLBACK_EXECUTED,
+        "Rollback already executed",
+        f"Rollback {rollback_id} was executed already; preview a new one to undo "
+        "later changes.",
+    )
+
+
+def rollback_conflict_unresolved(record_ids):
+    shown = ", ".join(str(record_id) for record_id in record_ids[:10])
+    more = f" and {len(record_ids) - 10} more" if len(record_ids) > 10 else ""
+    return ApiError(
+        409,
+        ROLLBACK_CONFLICT_UNRESOLVED,
+        "Conflicts need a choice",
+        f"These records changed after the changes being undone: {shown}{more}. "
+        'Choose "restore" or "keep" for each in "choices"; nothing was changed.',
+        field="/choices",
+    )

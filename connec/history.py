@@ -34,15 +34,26 @@ class Origin(models.TextChoices):
 class WriteContext:
     origin: str
     sync_run_id: uuid.UUID | None = None
+    # One transaction for every change of the block (a merge, a rollback); by
+    # default each write is a transaction of its own.
+    transaction_id: uuid.UUID | None = None
 
 
 _current = contextvars.ContextVar("connec_write_context", default=None)
 
 
 @contextlib.contextmanager
-def write_context(origin: str, *, sync_run_id: uuid.UUID | None = None):
-    """Mark every record change made inside the block with its origin and run."""
-    token = _current.set(WriteContext(Origin(origin), sync_run_id))
+def write_context(
+    origin: str,
+    *,
+    sync_run_id: uuid.UUID | None = None,
+    transaction_id: uuid.UUID | None = None,
+):
+    """Mark every record change made inside the block with its origin and run.
+
+    With ``transaction_id``, the block's changes form that one transaction.
+    """
+    token = _current.set(WriteContext(Origin(origin), sync_run_id, transaction_id))
     try:
         yield
     finally:

@@ -20,7 +20,7 @@ from operator import or_
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from maestrano.errors import ApiErrors
+from maestrano.errors import ApiError, ApiErrors
 
 from . import collections, errors
 from .models import ExternalId, Record
@@ -230,13 +230,11 @@ def references_resolve(
 
     Raise every reference that names no record of the organisation at once.
     """
-    if not reference_paths(collection):
+    if not reference_paths(collection) or not any(_slots(collection, document)):
         return document
     # The caller's document may share lists with the request body: work on a copy.
     document = copy.deepcopy(document)
     slots = list(_slots(collection, document))
-    if not slots:
-        return document
 
     wanted = {slot.pointer: _reference_ids(slot, app_instance) for slot in slots}
     records = _records_by_connec_id(organization, wanted.values())
@@ -253,6 +251,23 @@ def references_resolve(
     if unknown:
         raise ApiErrors(unknown)
     return document
+
+
+def referenced_app_ids(collection: str, document: dict, *, app_instance) -> set:
+    """Return the apps' ids (``AppId``) that the document's references name.
+
+    References by Connec! id are left out. A reference that cannot be read is
+    left to ``references_resolve`` to refuse.
+    """
+    found = set()
+    for slot in _slots(collection, document):
+        if isinstance(slot.value, str):
+            continue
+        try:
+            found.update(_reference_ids(slot, app_instance)[1])
+        except ApiError:
+            continue
+    return found
 
 
 def _reference_ids(slot, app_instance):

@@ -3,7 +3,9 @@ from django.urls import path
 from .api import (
     batch_views,
     collection_views,
+    duplicate_views,
     report_views,
+    rollback_views,
     transaction_views,
     views,
     webhook_views,
@@ -57,6 +59,31 @@ urlpatterns = [
         "api/v2/<str:group_id>/sharing_rules",
         transaction_views.SharingRulesView.as_view(),
         name="sharing_rules",
+    ),
+    path(
+        "api/v2/<str:group_id>/rollbacks",
+        rollback_views.RollbackListView.as_view(),
+        name="rollbacks",
+    ),
+    path(
+        "api/v2/<str:group_id>/rollbacks/<str:rollback_id>",
+        rollback_views.RollbackView.as_view(),
+        name="rollback",
+    ),
+    path(
+        "api/v2/<str:group_id>/rollbacks/<str:rollback_id>/execute",
+        rollback_views.RollbackExecuteView.as_view(),
+        name="rollback_execute",
+    ),
+    path(
+        "api/v2/<str:group_id>/<str:collection>/<str:record_id>/matches",
+        duplicate_views.MatchesView.as_view(),
+        name="record_matches",
+    ),
+    path(
+        "api/v2/<str:group_id>/<str:collection>/<str:record_id>/merge",
+        duplicate_views.MergeView.as_view(),
+        name="record_merge",
     ),
     path(
         "api/v2/<str:group_id>/<str:collection>/<str:record_id>/commit",

@@ -31,9 +31,17 @@ from standardwebhooks.webhooks import Webhook
 
 from hub import selectors as hub_selectors
 from hub import services as hub_services
+from hub.models import AppInstance, AppListing
+from maestrano import hotsql
 
 from . import errors, ids, sharing, webhook_endpoints, webhook_transport
-from .models import Delivery, DeliveryAttempt, WebhookEndpoint
+from .models import (
+    Delivery,
+    DeliveryAttempt,
+    RecordSharing,
+    SharingRule,
+    WebhookEndpoint,
+)
 from .representation import record_json
 
 logger = logging.getLogger(__name__)
@@ -70,6 +78,68 @@ class SendOutcome:
     follow_up: str | None
 
 
+def recipients_for_change(*, organization, collection, origin, record_id=None):
+    """Return the app instances a change of a record in ``collection`` may go to.
+
+    This is the one place that decides who hears of a change: the organisation's
+    active instances whose app follows the collection on its tenant
+    (``hub.selectors.app_instances_subscribed``), less the ``origin`` that wrote
+    it. Each instance carries ``endpoint_disabled`` and the columns that
+    ``sharing.delivery_status`` reads: the organisation's policy for the
+    collection and, for an existing record (``record_id``), the decisions made
+    for it, as ``sharing.recipients_annotate`` computes them. A new record has
+    no decisions yet.
+
+    Every write runs this, so it is one prepared statement rather than an ORM
+    query (see ``maestrano.hotsql``). Limitation: the statement repeats the
+    conditions of those two functions; a change to either must be made here too
+    (``test_bulk_recipients`` compares them).
+    """
+    rows = hotsql.fetch_all(
+        _RECIPIENTS,
+        [
+            collection,
+            organization.tenant_id,
+            record_id,
+            organization.pk,
+            list(AppInstance.ACTIVE_STATUSES),
+            collection,
+            origin.pk if origin is not None else None,
+        ],
+        AppInstance,
+    )
+    recipients = []
+    for recipient, disabled, policy, auto_commit, push_disabled in rows:
+        recipient.endpoint_disabled = disabled
+        recipient.sharing_policy = policy
+        recipient.sharing_auto_commit = auto_commit
+        recipient.sharing_push_disabled = push_disabled
+        recipients.append(recipient)
+    return recipients
+
+
+_RECIPIENTS = (
+    f"SELECT {hotsql.columns(AppInstance, 'i')}, "
+    f"EXISTS (SELECT 1 FROM {WebhookEndpoint._meta.db_table} e "
+    f"JOIN {AppListing._meta.db_table} el ON el.id = e.listing_id "
+    "WHERE el.app_id = i.app_id AND el.tenant_id = l.tenant_id "
+    "AND e.disabled_at IS NOT NULL), "
+    f"COALESCE((SELECT r.policy FROM {SharingRule._meta.db_table} r "
+    "WHERE r.organization_id = i.organization_id AND r.collection = %s "
+    f"AND r.app_instance_id = i.id LIMIT 1), '{SharingRule.Policy.SHARE}'), "
+    "COALESCE(d.auto_commit, false), COALESCE(d.push_disabled, false) "
+    f"FROM {AppInstance._meta.db_table} i "
+    f"JOIN {AppListing._meta.db_table} l ON l.app_id = i.app_id AND l.tenant_id = %s "
+    "LEFT JOIN LATERAL (SELECT s.auto_commit, s.push_disabled "
+    f"FROM {RecordSharing._meta.db_table} s "
+    "WHERE s.record_id = %s AND s.app_instance_id = i.id LIMIT 1) d ON true "
+    "WHERE i.organization_id = %s AND i.status = ANY(%s) AND l.enabled "
+    "AND l.subscriptions @> jsonb_build_array(%s::text) "
+    "AND i.id IS DISTINCT FROM %s "
+    "ORDER BY i.id"
+)
+
+
 def deliveries_create(*, record, origin):
     """Add an outbox row for every other app instance subscribed to the collection.
 
@@ -79,26 +149,66 @@ def deliveries_create(*, record, origin):
     """
     # The origin's organisation is already loaded; the record's may not be.
     organization = origin.organization if origin is not None else record.organization
-    recipients = hub_selectors.app_instances_subscribed(organization, record.collection)
-    if origin is not None:
-        recipients = recipients.exclude(pk=origin.pk)
-    recipients = recipients.annotate(
-        endpoint_disabled=Exists(
-            WebhookEndpoint.objects.filter(
-                listing__app_id=OuterRef("app_id"),
-                listing__tenant_id=organization.tenant_id,
-                disabled_at__isnull=False,
-            )
-        )
+    recipients = recipients_for_change(
+        organization=organization,
+        collection=record.collection,
+        origin=origin,
+        record_id=record.pk,
     )
-    deliveries = Delivery.objects.bulk_create(
-        sharing.deliveries_route(
-            recipients,
-            record=record,
-            organization=organization,
-            build=lambda recipient: _delivery(record, recipient, organization),
-        )
+    return _deliveries_store(
+        [
+            delivery
+            for recipient in recipients
+            if (delivery := _routed_delivery(record, recipient, organization))
+        ]
     )
+
+
+def deliveries_bulk_create(*, records, origin):
+    """Add the outbox rows of many records created together by ``origin``.
+
+    The records are new, of one organisation, and were written in the current
+    transaction: nobody has decided anything about them yet, so the recipients
+    (``recipients_for_change``) are asked once per collection, and each record
+    is announced exactly as ``deliveries_create`` would announce it.
+    """
+    if not records:
+        return []
+    organization = (
+        origin.organization if origin is not None else records[0].organization
+    )
+    by_collection = {}
+    for record in records:
+        by_collection.setdefault(record.collection, []).append(record)
+    deliveries = []
+    for collection, created in by_collection.items():
+        recipients = recipients_for_change(
+            organization=organization, collection=collection, origin=origin
+        )
+        for record in created:
+            for recipient in recipients:
+                delivery = _routed_delivery(record, recipient, organization)
+                if delivery is not None:
+                    deliveries.append(delivery)
+    return _deliveries_store(deliveries)
+
+
+def _routed_delivery(record, recipient, organization):
+    """The recipient's delivery of the change as the sharing rules decide it."""
+    status = sharing.delivery_status(recipient)
+    if status is None:
+        return None
+    delivery = _delivery(record, recipient, organization)
+    # One waiting for approval is held, even when the endpoint is disabled, since
+    # nobody has decided to send it yet (as sharing.deliveries_route does).
+    if status == Delivery.Status.HELD:
+        delivery.status = Delivery.Status.HELD
+        delivery.failure_reason = ""
+    return delivery
+
+
+def _deliveries_store(deliveries):
+    deliveries = Delivery.objects.bulk_create(deliveries)
     pending = [d for d in deliveries if d.status == Delivery.Status.PENDING]
     if pending:
         _wake_after_commit(pending)
@@ -137,16 +247,33 @@ class _Wakeups:
 
     def __init__(self):
         self.deliveries = {}  # app instance id -> delivery ids, oldest first
+        # App instance id -> (created_at, id) of its oldest delivery added outside
+        # any savepoint: only the whole transaction can take such a one back.
+        self.kept = {}
         self.sent = False
 
-    def add(self, deliveries):
+    def add(self, deliveries, *, kept=False):
         for delivery in deliveries:
-            self.deliveries.setdefault(delivery.app_instance_id, []).append(delivery.id)
+            instance_id = delivery.app_instance_id
+            self.deliveries.setdefault(instance_id, []).append(delivery.id)
+            known = self.kept.get(instance_id)
+            if kept and (known is None or delivery.created_at < known[0]):
+                self.kept[instance_id] = (delivery.created_at, delivery.id)
 
     def send(self):
         self.sent = True
-        single = [ids[0] for ids in self.deliveries.values() if len(ids) == 1]
-        several = [pk for ids in self.deliveries.values() if len(ids) > 1 for pk in ids]
+        named = [known[1] for known in self.kept.values()]
+        single = [
+            ids[0]
+            for instance_id, ids in self.deliveries.items()
+            if len(ids) == 1 and instance_id not in self.kept
+        ]
+        several = [
+            pk
+            for instance_id, ids in self.deliveries.items()
+            if len(ids) > 1 and instance_id not in self.kept
+            for pk in ids
+        ]
         # A savepoint rolled back may have taken some of them: name one that stayed.
         oldest = (
             Delivery.objects.filter(pk__in=several)
@@ -156,22 +283,25 @@ class _Wakeups:
             if several
             else []
         )
-        _queue([str(pk) for pk in [*single, *oldest]])
+        _queue([str(pk) for pk in [*named, *single, *oldest]])
 
 
 def _wake_after_commit(deliveries):
     connection = transaction.get_connection()
+    # No savepoint is open (an atomic block without one shares the fate of the
+    # transaction): these rows stay if the transaction commits.
+    kept = all(sid is None for sid in connection.savepoint_ids)
     if connection.in_atomic_block:
         # The collector of this transaction, if its callback is registered in it
         # (a rolled-back savepoint drops the callback, and so the collector).
         wakeups = getattr(connection, "connec_webhook_wakeups", None)
         registered = [entry[1] for entry in connection.run_on_commit]
         if wakeups is not None and not wakeups.sent and wakeups.send in registered:
-            wakeups.add(deliveries)
+            wakeups.add(deliveries, kept=kept)
             return
 
     wakeups = _Wakeups()
-    wakeups.add(deliveries)
+    wakeups.add(deliveries, kept=kept)
     connection.connec_webhook_wakeups = wakeups
     # Robust: the change is committed whatever the broker says; if queueing
     # fails, the periodic sweep (deliveries_due) sends the rows later.

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import security, views
+from . import security, views, views_transactions
 
 app_name = "portal"
 
@@ -38,6 +38,47 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("orgs/<str:uid>/", views.organization_detail, name="organization"),
+    # An organisation's shared data: pending changes, history, duplicates, rollback.
+    path(
+        "orgs/<str:uid>/data/pending/",
+        views_transactions.pending,
+        name="transactions_pending",
+    ),
+    path(
+        "orgs/<str:uid>/data/history/",
+        views_transactions.history,
+        name="transactions_history",
+    ),
+    path(
+        "orgs/<str:uid>/data/records/<str:collection>/<str:record_id>/commit/",
+        views_transactions.record_commit,
+        name="record_commit",
+    ),
+    path(
+        "orgs/<str:uid>/data/records/<str:collection>/<str:record_id>/duplicates/",
+        views_transactions.record_duplicates,
+        name="record_duplicates",
+    ),
+    path(
+        "orgs/<str:uid>/data/records/<str:collection>/<str:record_id>/merge/",
+        views_transactions.record_merge,
+        name="record_merge",
+    ),
+    path(
+        "orgs/<str:uid>/data/rollbacks/new/",
+        views_transactions.rollback_new,
+        name="rollback_new",
+    ),
+    path(
+        "orgs/<str:uid>/data/rollbacks/<uuid:rollback_id>/",
+        views_transactions.rollback_detail,
+        name="rollback",
+    ),
+    path(
+        "orgs/<str:uid>/data/rollbacks/<uuid:rollback_id>/execute/",
+        views_transactions.rollback_execute,
+        name="rollback_execute",
+    ),
     path("access-requests/", views.access_requests, name="access_requests"),
     path(
         "access-requests/<int:pk>/approve/",

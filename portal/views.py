@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from connec import transactions
 from hub import selectors as hub_selectors
 from hub import services as hub_services
 from hub import staff as hub_staff
@@ -44,6 +45,7 @@ def organization_detail(request, uid):
     )
     launchable = hub_selectors.app_instances_launchable(request.user, organization)
     overview["launchable"] = set(launchable.values_list("uid", flat=True))
+    overview["pending_count"] = transactions.pending_count(organization)
     return _render(request, "portal/organization.html", overview)
 
 

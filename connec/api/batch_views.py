@@ -1,8 +1,10 @@
 """The batch endpoint: ``POST /connec/batch`` with many record operations at once.
 
-Each operation runs through the same view as the single request it stands for, so
-it is checked, validated, written, recorded and announced exactly like one; only
-the credentials are read once for the whole batch.
+Each operation is checked, validated, written, recorded and announced exactly like
+the single request it stands for; only the credentials are read once for the whole
+batch. Consecutive plain creates are checked one by one and then stored together
+in one transaction (``connec.bulk``); every other operation runs through the same
+view as its single request.
 """
 
 import io
@@ -11,16 +13,18 @@ import logging
 from urllib.parse import urlencode, urlsplit
 
 from django.core.handlers.wsgi import WSGIRequest
+from django.db import DatabaseError
 from django.urls import Resolver404, resolve
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from maestrano.errors import ApiError, error_body
 
-from .. import errors
+from .. import bulk, collections, errors
 from ..history import Origin, write_context
 from .authentication import ConnecAuthentication, IsIdentified
 from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
+from .views import group_readable, records_envelope
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +55,27 @@ class BatchView(APIView):
 
         results = []
         failed = None
+        creates = _Creates(request)
         with write_context(Origin.BATCH):
-            for index, operation in enumerate(operations):
+            index = 0
+            while index < len(operations):
                 if failed is not None:
                     not_run = errors.operation_not_run(index, failed)
                     results.append(
                         {"status": not_run.status, "body": error_body(not_run)}
                     )
+                    index += 1
                     continue
-                status, body = _operation_run(request, index, operation)
+                written = creates.run(operations, index)
+                if written:
+                    results.extend(written)
+                    index += len(written)
+                    continue
+                status, body = _operation_run(request, index, operations[index])
                 results.append({"status": status, "body": body})
                 if sequential and status >= 400:
                     failed = index
+                index += 1
         return Response({"results": results})
 
 
@@ -99,6 +112,121 @@ def _operation_check(index, operation):
         )
     if not isinstance(operation.get("params", {}), dict):
         raise errors.invalid_batch(f"{pointer}/params", "params is an object.")
+
+
+class _Creates:
+    """Consecutive plain creates of a batch, written together (``connec.bulk``).
+
+    A create is plain when it posts a record to a collection with no query
+    string, to a group the caller reaches, and ``bulk.create_prepare`` takes it.
+    The run stops before the first operation that is not one, or that fails its
+    checks: that one goes through its view like a single request, after the
+    creates before it are stored, so its answer (an error, or a reference to a
+    record created just before) is what it would be on its own.
+    """
+
+    def __init__(self, request):
+        self.request = request
+        self.groups = {}
+        self.matches = {}
+        # Operations before this index go one by one (see ``run``).
+        self.single_until = 0
+
+    def run(self, operations, start) -> list[dict]:
+        """Write the plain creates from ``start`` on; return their results."""
+        if start < self.single_until:
+            return []
+        prepared = []
+        for operation in operations[start:]:
+            create = self._prepare(operation)
+            if create is None or bulk.app_ids_clash(
+                [entry[2] for entry in prepared], create[2]
+            ):
+                break
+            prepared.append(create)
+        if not prepared:
+            return []
+
+        results = []
+        # One transaction per group: a group names the organisation and the app
+        # instance the records come from.
+        for group, creates in self._by_group(prepared):
+            try:
+                records = bulk.records_create(
+                    app_instance=group.origin,
+                    organization=group.organization,
+                    creates=creates,
+                    user=self.request.user,
+                )
+            except DatabaseError:
+                # An app id taken meanwhile by another writer: these go one by
+                # one through their views, so that only the create at fault is
+                # refused; the creates stored before them stand.
+                logger.info("batch creates written one by one after a refusal")
+                self.single_until = start + len(results) + len(creates)
+                return results
+            for record in records:
+                body = records_envelope(
+                    record.collection,
+                    record,
+                    group=group,
+                    headers=self.request.headers,
+                )
+                results.append({"status": 201, "body": body})
+        return results
+
+    @staticmethod
+    def _by_group(prepared):
+        """Split the run where the group changes, keeping the order of the creates."""
+        runs = []
+        for group, _collection, create in prepared:
+            if runs and runs[-1][0] is group:
+                runs[-1][1].append(create)
+            else:
+                runs.append((group, [create]))
+        return runs
+
+    def _prepare(self, operation):
+        if operation["method"].lower() != "post":
+            return None
+        parts = urlsplit(operation["url"])
+        match = self._match(parts.path)
+        if match is None or parts.query or match.view_name != "connec:collection":
+            return None
+        collection = match.kwargs["collection"]
+        attributes = operation.get("params", {}).get(collection)
+        if not isinstance(attributes, dict):
+            return None
+        try:
+            group = self._group(match.kwargs["group_id"])
+            if not collections.exists(collection):
+                return None
+            create = bulk.create_prepare(
+                app_instance=group.origin,
+                organization=group.organization,
+                collection=collection,
+                attributes=attributes,
+            )
+        except ApiError:
+            return None
+        return None if create is None else (group, collection, create)
+
+    def _match(self, path):
+        # A connector sends its 50 operations to the same one or two addresses.
+        if path not in self.matches:
+            full = (
+                path if path.startswith(f"{_CONNEC_PREFIX}/") else _CONNEC_PREFIX + path
+            )
+            try:
+                self.matches[path] = resolve(full)
+            except Resolver404:
+                self.matches[path] = None
+        return self.matches[path]
+
+    def _group(self, group_id):
+        if group_id not in self.groups:
+            self.groups[group_id] = group_readable(self.request.auth, group_id)
+        return self.groups[group_id]
 
 
 def _operation_run(request, index, operation):

@@ -9,7 +9,16 @@ from rest_framework.views import APIView
 
 from hub import identity
 
-from .. import collections, errors, idempotency, ids, query, selectors, services
+from .. import (
+    collections,
+    duplicates,
+    errors,
+    idempotency,
+    ids,
+    query,
+    selectors,
+    services,
+)
 from ..representation import record_json
 from .authentication import ConnecAuthentication, IsIdentified
 from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
@@ -42,6 +51,28 @@ def group_readable(principal, group_id: str) -> identity.Group:
     if group is None:
         raise errors.group_forbidden(group_id)
     return group
+
+
+def records_envelope(collection, records, *, group: identity.Group, headers) -> dict:
+    """Return ``{collection: body}`` for one record or a list, as the group sees it.
+
+    With ``CONNEC-EXTERNAL-IDS: true`` in ``headers``, ids come as id arrays.
+    """
+    channel_id = group.organization.uid
+    if isinstance(records, list):
+        body = [
+            record_json(record, group_id=group.uid, channel_id=channel_id)
+            for record in records
+        ]
+    else:
+        body = record_json(records, group_id=group.uid, channel_id=channel_id)
+    if ids.external_ids_requested(headers):
+        ids.bodies_expand(
+            body if isinstance(body, list) else [body],
+            collection=collection,
+            channel_id=channel_id,
+        )
+    return {collection: body}
 
 
 def _caller_id(principal) -> str:
@@ -81,22 +112,9 @@ class ConnecView(APIView):
         return self.group.organization
 
     def envelope(self, collection, records):
-        channel_id = self.organization.uid
-        group_id = self.group.uid
-        if isinstance(records, list):
-            body = [
-                record_json(record, group_id=group_id, channel_id=channel_id)
-                for record in records
-            ]
-        else:
-            body = record_json(records, group_id=group_id, channel_id=channel_id)
-        if ids.external_ids_requested(self.request.headers):
-            ids.bodies_expand(
-                body if isinstance(body, list) else [body],
-                collection=collection,
-                channel_id=channel_id,
-            )
-        return {collection: body}
+        return records_envelope(
+            collection, records, group=self.group, headers=self.request.headers
+        )
 
     def attributes(self, request, collection):
         body = request.data
@@ -164,7 +182,15 @@ class CollectionView(ConnecView):
 
 class RecordView(ConnecView):
     def get(self, request, group_id, collection, record_id):
-        return Response(self.envelope(collection, self._record(collection, record_id)))
+        record = self._record(collection, record_id)
+        body = duplicates.matches_expand(
+            request.query_params,
+            self.envelope(collection, record),
+            record,
+            group_id=self.group.uid,
+            channel_id=self.organization.uid,
+        )
+        return Response(body)
 
     def put(self, request, group_id, collection, record_id):
         record = self._record(collection, record_id)

@@ -10,6 +10,7 @@ from . import (
     connec_query,
     hub_dev_api,
     idm,
+    rollback,
     webhook_latency,
     webhook_throughput,
 )
@@ -20,6 +21,7 @@ BENCHMARKS = {
     connec_query.NAME: connec_query.run,
     hub_dev_api.NAME: hub_dev_api.run,
     idm.NAME: idm.run,
+    rollback.NAME: rollback.run,
     webhook_latency.NAME: webhook_latency.run,
     webhook_throughput.NAME: webhook_throughput.run,
 }
