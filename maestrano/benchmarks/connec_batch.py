@@ -1,9 +1,10 @@
 """``connec_batch``: invoices written 50 at a time through ``POST /connec/batch``.
 
 The product is the batch endpoint over HTTP: one authentication per batch, then
-for each operation the whole single-request write path (group check, validation,
-references, the record, its history row, the webhook outbox and the queued
-delivery task), each operation in its own transaction. Its ceiling is PostgreSQL
+for each operation the checks of the single-request write path (group check,
+validation, references), and for the creates together (``connec.bulk``) the
+records, their history rows, the webhook outbox and the queued delivery tasks,
+inserted in one transaction. Its ceiling is PostgreSQL
 alone: the same 50 documents inserted by psycopg2's ``execute_values`` into a
 scratch table, one transaction per batch, from as many connections as there are
 HTTP clients.
