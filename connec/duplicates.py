@@ -241,6 +241,9 @@ def records_merge(*, record: Record, body, app_instance=None, user=None) -> Reco
             )
             .order_by("pk")
         }
+        target = locked.get(record.pk)
+        if target is None or target.status != Record.Status.ACTIVE:
+            raise errors.merge_into_archived(record.pk)
         for index, absorbed_id in enumerate(absorbed_ids):
             found = locked.get(absorbed_id)
             if found is None or found.status != Record.Status.ACTIVE:

@@ -334,6 +334,7 @@ def transaction_log_app_only(group_id):
 MERGE_IDS_MISSING = "merge_ids_missing"
 MERGE_RECORD_UNKNOWN = "merge_record_unknown"
 MERGE_SELF = "merge_self"
+MERGE_INTO_ARCHIVED = "merge_into_archived"
 INVALID_MERGE = "invalid_merge"
 ROLLBACK_FORBIDDEN = "rollback_forbidden"
 INVALID_ROLLBACK = "invalid_rollback"
@@ -373,6 +374,15 @@ def merge_self(pointer, record_id):
         f"{record_id} is the record being kept; name only the records it absorbs. "
         "Nothing was changed.",
         field=pointer,
+    )
+
+
+def merge_into_archived(record_id):
+    return ApiError(
+        422,
+        MERGE_INTO_ARCHIVED,
+        "An archived record cannot absorb others",
+        f"{record_id} is archived; merge into an active record. Nothing was changed.",
     )
 
 

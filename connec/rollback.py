@@ -114,7 +114,10 @@ def _moment(body, name, *, required):
     raw = body.get(name)
     if raw is None and not required:
         return None
-    moment = dateparse.parse_datetime(raw) if isinstance(raw, str) else None
+    try:
+        moment = dateparse.parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:  # well-formed, but not on the calendar (2026-02-30)
+        moment = None
     if moment is None or timezone.is_naive(moment):
         raise errors.invalid_rollback(
             f"/{name}",
@@ -343,6 +346,14 @@ def rollback_execute(*, rollback: Rollback, body=None, user=None) -> Rollback:
         ]
         if unresolved:
             raise errors.rollback_conflict_unresolved(unresolved)
+        planned = {str(step.record_id) for step in steps}
+        for record_id in choices:
+            if record_id not in planned:
+                raise errors.invalid_rollback(
+                    f"/choices/{record_id}",
+                    f"{record_id} is not a record this rollback sets back; choices "
+                    "name records of its preview. Nothing was changed.",
+                )
 
         transaction_id = uuid.uuid4()
         with write_context(Origin.ROLLBACK, transaction_id=transaction_id):

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from hub.models import AppInstance
+from maestrano import text
 from maestrano.errors import ApiErrors
 
 from . import bulk, collections, errors, ids, sharing, webhooks
@@ -41,13 +42,8 @@ def _unstorable(value, path, depth=0):
         return path, f"is nested more than {MAX_DEPTH} levels deep"
     if isinstance(value, float) and not math.isfinite(value):
         return path, "is not a finite number"
-    if isinstance(value, str):
-        if "\x00" in value:
-            return path, "contains a NUL character"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return path, "is not valid Unicode text"
+    if isinstance(value, str) and text.is_unstorable(value):
+        return path, "holds a NUL character or an unpaired UTF-16 surrogate"
     if isinstance(value, dict):
         for key, item in value.items():
             problem = _unstorable(key, path, depth) or _unstorable(

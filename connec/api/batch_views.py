@@ -19,11 +19,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from maestrano.errors import ApiError, error_body
+from maestrano.parsers import JSONParser
 
 from .. import bulk, collections, errors
 from ..history import Origin, write_context
 from .authentication import ConnecAuthentication, IsIdentified
-from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
+from .parsers import FormEncodedJSONParser, JSONAPIParser
 from .views import group_readable, records_envelope
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class BatchView(APIView):
 
     authentication_classes = [ConnecAuthentication]
     permission_classes = [IsIdentified]
-    parser_classes = [ConnecJSONParser, JSONAPIParser, FormEncodedJSONParser]
+    parser_classes = [JSONParser, JSONAPIParser, FormEncodedJSONParser]
 
     def post(self, request):
         sequential, operations = _batch_read(request.data)

@@ -9,16 +9,18 @@ organisation, or platform staff, may do any of it; apps never roll back.
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from maestrano.parsers import JSONParser
+
 from .. import errors, rollback
 from .authentication import ConnecAuthentication, IsIdentified
-from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
+from .parsers import FormEncodedJSONParser, JSONAPIParser
 from .views import group_readable
 
 
 class RollbackApiView(APIView):
     authentication_classes = [ConnecAuthentication]
     permission_classes = [IsIdentified]
-    parser_classes = [ConnecJSONParser, JSONAPIParser, FormEncodedJSONParser]
+    parser_classes = [JSONParser, JSONAPIParser, FormEncodedJSONParser]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -12,17 +12,19 @@ import uuid
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from maestrano.parsers import JSONParser
+
 from .. import collections, errors, selectors, sharing, transactions
 from ..representation import record_json
 from .authentication import ConnecAuthentication, IsIdentified
-from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
+from .parsers import FormEncodedJSONParser, JSONAPIParser
 from .views import _paging, group_readable
 
 
 class TransactionApiView(APIView):
     authentication_classes = [ConnecAuthentication]
     permission_classes = [IsIdentified]
-    parser_classes = [ConnecJSONParser, JSONAPIParser, FormEncodedJSONParser]
+    parser_classes = [JSONParser, JSONAPIParser, FormEncodedJSONParser]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub import identity
+from maestrano.parsers import JSONParser
 
 from .. import (
     collections,
@@ -21,7 +22,7 @@ from .. import (
 )
 from ..representation import record_json
 from .authentication import ConnecAuthentication, IsIdentified
-from .parsers import ConnecJSONParser, FormEncodedJSONParser, JSONAPIParser
+from .parsers import FormEncodedJSONParser, JSONAPIParser
 
 
 def _paging(params: QueryDict) -> tuple[int, int]:
@@ -97,7 +98,7 @@ class ConnecView(APIView):
 
     authentication_classes = [ConnecAuthentication]
     permission_classes = [IsIdentified]
-    parser_classes = [ConnecJSONParser, JSONAPIParser, FormEncodedJSONParser]
+    parser_classes = [JSONParser, JSONAPIParser, FormEncodedJSONParser]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -8,11 +8,11 @@ An app, with its own API id and key, asks for its dead letters since a time
 import uuid
 
 from django.utils.dateparse import parse_datetime
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.identity import Kind
+from maestrano.parsers import JSONParser
 
 from .. import errors, webhooks
 from .authentication import ConnecAuthentication, IsIdentified
@@ -53,7 +53,10 @@ def _replay_request(body):
 
 
 def _since(value):
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed, but not on the calendar (2026-02-30)
+        moment = None
     if moment is None or moment.tzinfo is None:
         raise errors.invalid_field(
             "/since",

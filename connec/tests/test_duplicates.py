@@ -318,3 +318,17 @@ def test_an_invalid_attribute_refuses_the_whole_merge(invoicer, duplicates):
 
     assert response.status_code == 400
     assert snapshot() == before
+
+
+def test_an_archived_record_cannot_absorb_others(invoicer, duplicates):
+    kept, first, second, invoice, contact = duplicates
+    services.record_archive(app_instance=invoicer.instance, record=kept)
+    before = snapshot()
+
+    response = merge(
+        invoicer.client(), invoicer.group_id, kept, {"ids": [str(first.pk)]}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "merge_into_archived"
+    assert snapshot() == before

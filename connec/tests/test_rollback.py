@@ -150,13 +150,25 @@ def test_an_invalid_scope_is_refused_with_the_field(admin, invoicer, scope, poin
     assert Rollback.objects.count() == 0
 
 
-def test_a_window_without_time_zone_is_refused(admin, invoicer):
-    response = preview(
-        admin, invoicer.group_id, group_id=invoicer.group_id, since="2026-12-01T10:00"
-    )
+@pytest.mark.parametrize(
+    ("window", "pointer"),
+    [
+        ({"since": "2026-12-01T10:00"}, "/since"),
+        ({"since": "2026-02-30T10:00:00Z"}, "/since"),
+        ({"since": "2026-12-01T25:00:00Z"}, "/since"),
+        ({"since": "2026-12-01T10:00:00+99:00"}, "/since"),
+        ({"since": "2026-12-01T10:00:00Z", "until": "2026-13-01T00:00:00Z"}, "/until"),
+    ],
+)
+def test_a_window_without_time_zone_or_off_the_calendar_is_refused(
+    admin, invoicer, window, pointer
+):
+    response = preview(admin, invoicer.group_id, group_id=invoicer.group_id, **window)
 
     assert response.status_code == 400
-    assert response.json()["errors"][0]["source"] == {"pointer": "/since"}
+    assert response.json()["errors"][0]["code"] == "invalid_rollback"
+    assert response.json()["errors"][0]["source"] == {"pointer": pointer}
+    assert Rollback.objects.count() == 0
 
 
 # Execution
@@ -282,6 +294,22 @@ def test_an_invalid_choice_is_refused(admin, invoicer):
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "invalid_rollback"
     assert state(invoice)[1] == "ACTIVE"
+
+
+def test_a_choice_for_a_record_outside_the_rollback_is_refused(admin, invoicer):
+    invoice = post_invoice(invoicer)
+    other = post_invoice(invoicer, transaction_number="INV-0099")
+    rollback_id = preview(
+        admin, invoicer.group_id, transaction_id=last_transaction(invoice)
+    )
+    rollback_id = rollback_id.json()["rollbacks"]["id"]
+
+    response = execute(admin, invoicer.group_id, rollback_id, {str(other.pk): "keep"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"] == {"pointer": f"/choices/{other.pk}"}
+    assert state(invoice)[1] == "ACTIVE"
+    assert Rollback.objects.get(pk=rollback_id).status == "previewed"
 
 
 def test_executing_twice_is_refused(admin, invoicer):

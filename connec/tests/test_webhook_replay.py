@@ -151,6 +151,7 @@ def test_an_app_cannot_replay_another_apps_delivery(
     [
         ({"since": "yesterday"}, "/since"),
         ({"since": "2026-11-20T00:00:00"}, "/since"),
+        ({"since": "2026-02-30T00:00:00Z"}, "/since"),
         ({"delivery_ids": []}, "/delivery_ids"),
         ({"delivery_ids": ["not-an-id"]}, "/delivery_ids/0"),
         ({"since": "2026-11-20T00:00:00Z", "delivery_ids": []}, None),

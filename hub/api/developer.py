@@ -21,6 +21,7 @@ from hub import selectors
 from hub.billing import selectors as billing_selectors
 from hub.billing import services as billing_services
 from hub.billing.errors import BillingError
+from maestrano import text
 
 from . import filters, representation
 
@@ -120,9 +121,13 @@ def request_body(request):
         return QueryDict()
     if request.content_type == "application/json":
         try:
-            return json.loads(request.body, parse_constant=_strict_number)
-        except (ValueError, UnicodeDecodeError) as error:
+            data = json.loads(request.body, parse_constant=_strict_number)
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise _bad_body(f"JSON parse error - {error}") from None
+        try:
+            return text.check_json(data, request.body)
+        except text.UnstorableText as refused:
+            raise _bad_body(refused.detail) from None
     if request.content_type in _FORM_TYPES:
         return request.POST
     raise _bad_body(

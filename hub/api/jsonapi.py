@@ -19,9 +19,10 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
 from django.utils import dateparse
-from rest_framework import parsers, renderers
+from rest_framework import renderers
 
 from maestrano.errors import ApiError, ApiErrors, api_exception_handler
+from maestrano.parsers import JSONParser
 
 MEDIA_TYPE = "application/vnd.api+json"
 TEXT, INTEGER, DECIMAL, TIME, BOOLEAN = "text", "integer", "decimal", "time", "boolean"
@@ -36,7 +37,7 @@ class JsonApiRenderer(renderers.JSONRenderer):
     media_type = MEDIA_TYPE
 
 
-class JsonApiParser(parsers.JSONParser):
+class JsonApiParser(JSONParser):
     media_type = MEDIA_TYPE
 
 

@@ -11,7 +11,6 @@ organisations and what hangs off them, every write is theirs (any
 ``acting_user_id`` is ignored), and tenant-only actions are refused.
 """
 
-from rest_framework import parsers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,6 +19,7 @@ from hub.billing import selectors as billing_selectors
 from hub.errors import HubError
 from hub.models import App, Membership, Team
 from maestrano.errors import ApiError
+from maestrano.parsers import JSONParser
 
 from . import jsonapi
 from . import tenant_resources as resources
@@ -31,7 +31,7 @@ BASE_URL = "/hub/api/mnoe/v2/"
 class TenantApiView(APIView):
     authentication_classes = [TenantCredentialsAuthentication]
     permission_classes = [IsTenant]
-    parser_classes = [jsonapi.JsonApiParser, parsers.JSONParser]
+    parser_classes = [jsonapi.JsonApiParser, JSONParser]
     renderer_classes = [jsonapi.JsonApiRenderer]
 
     def get_exception_handler(self):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that it sees the error pages of every other middleware too.
     "maestrano.errors.ApiErrorPageMiddleware",
+    "maestrano.text.UnstorableTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,7 +135,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["maestrano.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "maestrano.negotiation.JsonAnswers",
     "EXCEPTION_HANDLER": "maestrano.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
