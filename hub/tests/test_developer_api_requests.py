@@ -6,6 +6,7 @@ Every refusal comes in the envelope, with the CORS headers, and bills nothing.
 import base64
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from hub.billing.models import Bill
@@ -114,3 +115,19 @@ def test_an_empty_form_post_is_read_as_no_attributes(invoicer):
     assert response.status_code == 400
     assert response.json()["errors"]["group_id"] == ["can't be blank"]
     assert Bill.objects.count() == 0
+
+
+def test_apps_post_without_a_csrf_token(invoicer):
+    # Apps authenticate in a header; a browser's CSRF token means nothing to them.
+    client = Client(
+        enforce_csrf_checks=True, HTTP_AUTHORIZATION=invoicer.authorization()
+    )
+
+    response = client.post(
+        BILLS,
+        f"group_id={invoicer.group_id}&price_cents=100&description=SMS",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert Bill.objects.get().description == "SMS"
