@@ -86,3 +86,36 @@ def test_group_list_is_the_same_with_a_filter_that_keeps_every_group(
 
     assert filtered == unfiltered
     assert [group["email"] for group in unfiltered["data"]] == [owner.email]
+
+
+def test_an_inserted_bill_is_stored_as_save_would_store_it(invoicer):
+    from decimal import Decimal
+
+    from hub.billing.models import Bill
+    from maestrano import hotsql
+
+    app_instance = AppInstance.objects.get(uid=invoicer.group_id)
+    inserted = hotsql.insert(
+        Bill(app_instance=app_instance, price_cents=2500, description="Seats")
+    )
+    saved = Bill(app_instance=app_instance, price_cents=2500, description="Seats")
+    saved.save()
+
+    stored = Bill.objects.get(pk=inserted.pk)
+    assert _fields(stored) == _fields(inserted)
+    assert not inserted._state.adding
+    differing = {"id", "uid", "created_at", "updated_at"}
+    assert {
+        name: value for name, value in _fields(stored).items() if name not in differing
+    } == {
+        name: value
+        for name, value in _fields(Bill.objects.get(pk=saved.pk)).items()
+        if name not in differing
+    }
+    assert (stored.units, stored.status, stored.third_party) == (
+        Decimal("1.00"),
+        "submitted",
+        False,
+    )
+    assert stored.uid.startswith("bill-")
+    assert stored.pk == saved.pk - 1
