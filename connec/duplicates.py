@@ -19,7 +19,7 @@ import logging
 import uuid
 
 from django.db import transaction
-from django.db.models import BooleanField, CharField, FloatField, Func, Q, Value
+from django.db.models import BooleanField, CharField, F, FloatField, Func, Q, Value
 from django.db.models.expressions import RawSQL
 
 from . import errors, ids, services
@@ -251,7 +251,7 @@ def records_merge(*, record: Record, body, app_instance=None, user=None) -> Reco
                     f"/ids/{index}", collection, str(absorbed_id)
                 )
 
-        _external_ids_move(record, absorbed_ids)
+        external_ids_move(record.pk, absorbed_ids)
         kept = services.record_update(
             app_instance=app_instance, record=record, attributes=attributes, user=user
         )
@@ -271,14 +271,14 @@ def records_merge(*, record: Record, body, app_instance=None, user=None) -> Reco
     return kept
 
 
-def _external_ids_move(record, absorbed_ids):
+def external_ids_move(kept_id, absorbed_ids):
     """Give the kept record the apps' ids of the absorbed ones it lacks.
 
     An app with an id on the kept record keeps that one; its ids of absorbed
     records stay with them, archived.
     """
     taken = set(
-        ExternalId.objects.filter(record=record).values_list("provider", "realm")
+        ExternalId.objects.filter(record_id=kept_id).values_list("provider", "realm")
     )
     moving = []
     for external_id in ExternalId.objects.filter(record_id__in=absorbed_ids).order_by(
@@ -288,7 +288,20 @@ def _external_ids_move(record, absorbed_ids):
         if key not in taken:
             taken.add(key)
             moving.append(external_id.pk)
-    ExternalId.objects.filter(pk__in=moving).update(record=record)
+    ExternalId.objects.filter(pk__in=moving).update(
+        moved_from=F("record"), record_id=kept_id
+    )
+
+
+def external_ids_return(absorbed_ids):
+    """Give the records a merge absorbed back the apps' ids it moved from them.
+
+    For a rollback that sets absorbed records apart again: an app then finds
+    each of its records by its own id, as before the merge.
+    """
+    ExternalId.objects.filter(moved_from_id__in=absorbed_ids).update(
+        record=F("moved_from"), moved_from=None
+    )
 
 
 def _references_repoint(record, absorbed_ids, app_instance, user):

@@ -289,6 +289,11 @@ class ExternalId(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The record this id named until a merge moved it to the record kept; a
+    # rollback of the merge gives it back.
+    moved_from = models.ForeignKey(
+        Record, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

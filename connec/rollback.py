@@ -23,7 +23,7 @@ from psycopg2.extras import execute_values
 
 from hub.models import AppInstance
 
-from . import errors, sharing, webhooks
+from . import duplicates, errors, sharing, webhooks
 from .history import Origin, write_context
 from .models import Delivery, Record, Rollback
 
@@ -422,6 +422,7 @@ def _records_set_back(rollback, records, steps, choices, transaction_id, user):
         changed.append(record)
 
     _records_store(changed, now)
+    _external_ids_follow(changed)
     Record.history.bulk_history_create(
         changed,
         batch_size=WRITE_BATCH,
@@ -437,6 +438,27 @@ def _records_set_back(rollback, records, steps, choices, transaction_id, user):
     )
     _deliveries_create(records=changed, organization=rollback.organization)
     return changed
+
+
+def _external_ids_follow(records):
+    """Move the apps' ids as the merges being undone or redone moved them.
+
+    A record set apart from the one that absorbed it gets its ids back; a record
+    absorbed again gives them to the record kept, as the merge did.
+    """
+    separated, absorbed = [], {}
+    for record in records:
+        merged_into_before = record._kept_as_is[1]
+        if merged_into_before == record.merged_into_id:
+            continue
+        if merged_into_before is not None:
+            separated.append(record.pk)
+        if record.merged_into_id is not None:
+            absorbed.setdefault(record.merged_into_id, []).append(record.pk)
+    if separated:
+        duplicates.external_ids_return(separated)
+    for kept_id, absorbed_ids in absorbed.items():
+        duplicates.external_ids_move(kept_id, absorbed_ids)
 
 
 def _records_store(records, now):

@@ -268,6 +268,43 @@ def test_rolling_back_a_merge_restores_every_record(people, invoicer, duplicates
         record.pk: (record.document, record.status) for record in Record.objects.all()
     } == before
     assert list(Record.objects.exclude(merged_into=None)) == []
+    # Ledger finds the copy it holds by its own id again.
+    assert list(ExternalId.objects.values_list("record_id", "external_id")) == [
+        (first.pk, "L-1")
+    ]
+
+
+def test_redoing_an_undone_merge_moves_the_app_ids_again(people, invoicer, duplicates):
+    kept, first, second, invoice, contact = duplicates
+    merge(
+        basic_session(people.member), invoicer.group_id, kept, {"ids": [str(first.pk)]}
+    )
+    admin = basic_session(people.admin)
+    rollbacks = f"/connec/api/v2/{invoicer.group_id}/rollbacks"
+
+    def undo(transaction_id):
+        previewed = admin.post(
+            rollbacks, {"transaction_id": str(transaction_id)}, format="json"
+        )
+        executed = admin.post(
+            f"{rollbacks}/{previewed.json()['rollbacks']['id']}/execute",
+            {},
+            format="json",
+        )
+        assert executed.status_code == 200, executed.json()
+        return executed.json()["rollbacks"]["executed_transaction_id"]
+
+    merge_transaction = HistoricalRecord.objects.get(
+        origin=Origin.MERGE, id=first.pk
+    ).transaction_id
+    undone = undo(merge_transaction)
+    undo(undone)
+
+    first.refresh_from_db()
+    assert (first.status, first.merged_into_id) == ("ARCHIVED", kept.pk)
+    assert list(ExternalId.objects.values_list("record_id", "external_id")) == [
+        (kept.pk, "L-1")
+    ]
 
 
 @pytest.mark.parametrize(
