@@ -298,6 +298,9 @@ def test_redoing_an_undone_merge_moves_the_app_ids_again(people, invoicer, dupli
         origin=Origin.MERGE, id=first.pk
     ).transaction_id
     undone = undo(merge_transaction)
+    assert list(ExternalId.objects.values_list("record_id", "external_id")) == [
+        (first.pk, "L-1")
+    ]
     undo(undone)
 
     first.refresh_from_db()

@@ -256,6 +256,9 @@ NOT_WRITERS = {
     duplicates.record_matches,
     duplicates.match_json,
     duplicates.matches_expand,
+    # Apps' ids moved between records; the records themselves are not written.
+    duplicates.external_ids_move,
+    duplicates.external_ids_return,
     rollback.rollback_scope_parse,
     rollback.rollback_plan,
     rollback.rollback_preview,
