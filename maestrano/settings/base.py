@@ -54,14 +54,26 @@ MIDDLEWARE = [
     "maestrano.text.UnstorableTextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, passed by on the paths below (see maestrano.middleware).
+    "maestrano.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "hub.middleware.ImpersonationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "maestrano.middleware.AuthenticationMiddleware",
+    "maestrano.middleware.ImpersonationMiddleware",
+    "maestrano.middleware.MessageMiddleware",
+    "maestrano.middleware.XFrameOptionsMiddleware",
 ]
+
+# The APIs that apps, frontends and services call with credentials on every
+# request and never a browser's cookie. Not Impac! (the portal's charts ask it
+# with the person's session), nor /o/ and the SAML paths (people sign in there).
+MACHINE_PATH_PREFIXES = (
+    "/connec/",
+    "/hub/api/v1/account/",
+    "/hub/api/v1/ping",
+    "/hub/api/mnoe/v2/",
+    "/hub/api/config/",
+)
 
 ROOT_URLCONF = "maestrano.urls"
 WSGI_APPLICATION = "maestrano.wsgi.application"
