@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import jwt
 from django.db import IntegrityError, transaction
 
-from maestrano import sealing
+from maestrano import sealing, text
 
 from . import selectors
 from .errors import HubError
@@ -100,7 +100,7 @@ def launch_token_verify(wtk: str, *, now: float | None = None) -> LaunchToken:
     user_id = claims["user_id"]
     user = (
         selectors.user_in_customer_base(tenant.customer_base_id, user_id)
-        if isinstance(user_id, str)
+        if _is_identifier(user_id)
         else None
     )
     if user is None or not user.is_active:
@@ -128,7 +128,7 @@ def _issuer(wtk):
     issuer = unverified.get("iss")
     tenant = (
         Tenant.objects.select_related("customer_base").filter(uid=issuer).first()
-        if isinstance(issuer, str) and issuer
+        if _is_identifier(issuer)
         else None
     )
     if tenant is None:
@@ -136,6 +136,11 @@ def _issuer(wtk):
     if not tenant.api_key_sealed:
         raise HubError("launch_key_unavailable", tenant=tenant.name)
     return tenant
+
+
+def _is_identifier(claim):
+    # JSON may spell a NUL (\u0000), which no uid holds and PostgreSQL refuses.
+    return isinstance(claim, str) and claim != "" and not text.is_unstorable(claim)
 
 
 def _claims(wtk, tenant, now):

@@ -8,7 +8,7 @@ import hmac
 
 from django.db.models import OuterRef, Q, Subquery
 
-from maestrano import hotsql
+from maestrano import hotsql, text
 
 from .models import (
     App,
@@ -26,15 +26,25 @@ from .models import (
 )
 
 
+def _may_be_credential(identifier: str) -> bool:
+    # HTTP Basic is base64, so a NUL can reach here in an id; no credential holds
+    # one, and PostgreSQL would refuse the query.
+    return not text.is_unstorable(identifier)
+
+
 def app_listing_authenticate(api_id: str, api_key: str) -> AppListing | None:
     """Return the enabled listing whose credentials these are, or ``None``."""
+    if not _may_be_credential(api_id):
+        return None
     found = hotsql.fetch_one(_LISTING_BY_API_ID, [api_id], AppListing)
     if found is None:
         return None
     (listing,) = found
-    if not hmac.compare_digest(listing.api_key_digest, AppListing.digest(api_key)):
-        return None
-    return listing
+    return listing if _key_matches(listing, api_key) else None
+
+
+def _key_matches(listing, api_key):
+    return hmac.compare_digest(listing.api_key_digest, AppListing.digest(api_key))
 
 
 # Every request from an app runs this one; see ``maestrano.hotsql``.
@@ -46,6 +56,8 @@ _LISTING_BY_API_ID = (
 
 def app_environment_authenticate(key: str, secret: str) -> AppEnvironment | None:
     """Return the app environment whose credentials these are, or ``None``."""
+    if not _may_be_credential(key):
+        return None
     environment = AppEnvironment.objects.select_related("app").filter(key=key).first()
     if environment is None:
         return None
@@ -189,35 +201,48 @@ def app_instances_for_listing(listing: AppListing):
     )
 
 
-def app_instances_for_listing_fast(listing: AppListing) -> list[AppInstance]:
-    """The rows of ``app_instances_for_listing``, read in one SQL statement.
+def app_listing_authenticate_with_instances(
+    api_id: str, api_key: str
+) -> tuple[AppListing, list[AppInstance]] | None:
+    """``app_listing_authenticate``, with the rows of ``app_instances_for_listing``.
 
-    Every SDK's sync lists its groups, unfiltered, over and over; this answers
-    that without the ORM's query compilation (see ``maestrano.hotsql``).
+    Every SDK's sync lists its groups, unfiltered, over and over: the listing and
+    its app's instances are read in one SQL statement (see ``maestrano.hotsql``),
+    and the instances are kept only once the key is found right.
     """
+    if not _may_be_credential(api_id):
+        return None
     rows = hotsql.fetch_all(
-        _INSTANCES_OF_APP,
-        [Membership.Role.SUPER_ADMIN, listing.app_id, listing.tenant_id],
+        _LISTING_WITH_INSTANCES,
+        [Membership.Role.SUPER_ADMIN, api_id],
+        AppListing,
         AppInstance,
         Organization,
     )
+    if not rows or not _key_matches(rows[0][0], api_key):
+        return None
     app_instances = []
-    for app_instance, organization, principal_email in rows:
+    for _, app_instance, organization, principal_email in rows:
+        if app_instance is None:  # the app has no instance on this tenant
+            continue
         app_instance.organization = organization
         app_instance.principal_email = principal_email
         app_instances.append(app_instance)
-    return app_instances
+    return rows[0][0], app_instances
 
 
-_INSTANCES_OF_APP = (
-    f"SELECT {hotsql.columns(AppInstance, 'i')}, {hotsql.columns(Organization, 'o')}, "
+_LISTING_WITH_INSTANCES = (
+    f"SELECT {hotsql.columns(AppListing, 'l')}, {hotsql.columns(AppInstance, 'i')}, "
+    f"{hotsql.columns(Organization, 'o')}, "
     f"(SELECT u.email FROM {Membership._meta.db_table} m "
     f"JOIN {User._meta.db_table} u ON u.id = m.user_id "
     "WHERE m.organization_id = i.organization_id AND m.role = %s "
     "ORDER BY m.created_at, m.id LIMIT 1) "
-    f"FROM {AppInstance._meta.db_table} i "
-    f"JOIN {Organization._meta.db_table} o ON o.id = i.organization_id "
-    "WHERE i.app_id = %s AND o.tenant_id = %s "
+    f"FROM {AppListing._meta.db_table} l "
+    f"LEFT JOIN ({AppInstance._meta.db_table} i "
+    f"JOIN {Organization._meta.db_table} o ON o.id = i.organization_id) "
+    "ON i.app_id = l.app_id AND o.tenant_id = l.tenant_id "
+    "WHERE l.api_id = %s AND l.enabled "
     "ORDER BY i.created_at, i.id"
 )
 
@@ -250,6 +275,8 @@ def users_for_listing(listing: AppListing, *, group_id: str | None = None):
 
 def tenant_authenticate(tenant_id: str, tenant_key: str) -> Tenant | None:
     """Return the tenant whose credentials these are, or ``None``."""
+    if not _may_be_credential(tenant_id):
+        return None
     tenant = (
         Tenant.objects.select_related("customer_base").filter(uid=tenant_id).first()
     )
@@ -273,7 +300,7 @@ def tenant_feature_enabled(tenant: Tenant, path: str, *, default=False) -> bool:
 
 def user_for_sso_session(sso_session: str) -> User | None:
     """Return the active customer whose hub session this is, or ``None``."""
-    if not sso_session:
+    if not sso_session or not _may_be_credential(sso_session):
         return None
     return User.objects.filter(
         sso_session=sso_session, is_active=True, customer_base__isnull=False

@@ -41,6 +41,25 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT_DURATION = timedelta(minutes=30)
 
 
+def _full_clean(instance):
+    """Run ``full_clean``, refusing ``None`` in a column that cannot hold it.
+
+    Django leaves out its null check on a field that may be blank, so ``None``
+    (JSON ``null``) there would pass, then fail as the row is saved.
+    """
+    nulls = {
+        field.name: [field.error_messages["null"]]
+        for field in instance._meta.concrete_fields
+        if field.blank
+        and not field.null
+        and not field.primary_key
+        and getattr(instance, field.attname) is None
+    }
+    if nulls:
+        raise ValidationError(nulls)
+    instance.full_clean()
+
+
 def _new_api_key():
     return secrets.token_urlsafe(32)
 
@@ -111,7 +130,7 @@ def organization_create(*, tenant: Tenant, name: str, owner=None, **fields):
     organization = Organization(
         tenant=tenant, customer_base_id=tenant.customer_base_id, name=name, **fields
     )
-    organization.full_clean()
+    _full_clean(organization)
     organization.save()
     if owner is not None:
         _membership_add(
@@ -218,7 +237,7 @@ def user_create(
     except ValidationError as error:
         raise ValidationError({"password": error.messages}) from None
     user.set_password(password)
-    user.full_clean()
+    _full_clean(user)
     user.save()
     return user
 
@@ -240,7 +259,7 @@ def user_profile_update(*, user: User, actor: User | None = None, **profile) -> 
 
     for name, value in profile.items():
         setattr(user, name, value)
-    user.full_clean()
+    _full_clean(user)
     user.save(update_fields=list(profile))
     return user
 
@@ -353,7 +372,7 @@ def organization_update(*, actor: User, organization: Organization, **fields):
 
     for name, value in fields.items():
         setattr(organization, name, value)
-    organization.full_clean()
+    _full_clean(organization)
     organization.save(update_fields=list(fields))
     return organization
 

@@ -108,11 +108,12 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 class UnstorableTextMiddleware:
-    """Refuse a NUL character (``%00``) in a query string or form before any view.
+    """Refuse a NUL character (``%00``) in a path, query string or form before any view.
 
-    Every view reads parameters into queries, and the OpenID Connect endpoints
-    read forms in a library's code; one check here spares each its own. The API
-    paths answer in the platform's error body, the pages with Django's page.
+    Every view reads parameters into queries, ids in the path among them, and the
+    OpenID Connect endpoints read forms in a library's code; one check here spares
+    each its own. The API paths answer in the platform's error body, the pages with
+    Django's page.
     """
 
     def __init__(self, get_response):
@@ -120,6 +121,8 @@ class UnstorableTextMiddleware:
 
     def __call__(self, request):
         try:
+            if "\x00" in request.path:
+                raise UnstorableText("The path")
             if _may_hold_nul(request.META.get("QUERY_STRING", "")):
                 check_form(request.GET, "query parameter")
             if request.content_type == _FORM and _may_hold_nul(request.body):

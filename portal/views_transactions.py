@@ -34,6 +34,8 @@ from maestrano.errors import ApiError
 from .views import _render
 
 PAGE_SIZE = 25
+# Far past any list's end, and a page whose offset PostgreSQL still reads.
+MAX_PAGE = 10**9
 # Candidates shown beside a record on its duplicates page.
 MATCHES_SHOWN = 6
 # Records of a rollback listed without a conflict (the conflicting ones are all
@@ -94,7 +96,7 @@ def _record(organization, collection, record_id):
 
 def _page_number(request) -> int:
     try:
-        return max(1, int(request.GET.get("page", "1")))
+        return min(max(1, int(request.GET.get("page", "1"))), MAX_PAGE)
     except ValueError:
         return 1
 

@@ -86,6 +86,14 @@ def _failure_response(exc, request):
 
 def listing_authenticated(request):
     """Return the app listing whose API id and key came with HTTP Basic."""
+    listing = selectors.app_listing_authenticate(*basic_credentials(request))
+    if listing is None:
+        raise _unauthenticated()
+    return listing
+
+
+def basic_credentials(request) -> tuple[str, str]:
+    """The API id and key sent with HTTP Basic; refused when there are none."""
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "basic" or not credentials:
         raise _unauthenticated()
@@ -100,10 +108,7 @@ def listing_authenticated(request):
     api_id, colon, api_key = text.partition(":")
     if not colon:
         raise _unauthenticated()
-    listing = selectors.app_listing_authenticate(api_id, api_key)
-    if listing is None:
-        raise _unauthenticated()
-    return listing
+    return api_id, api_key
 
 
 def _strict_number(constant):
@@ -163,12 +168,16 @@ class DeveloperApiView(View):
         # Browsers send CORS pre-flights without credentials.
         if request.method == "OPTIONS":
             return HttpResponse(status=200)
-        self.listing = listing_authenticated(request)
+        self.listing = self.authenticated(request)
         method = request.method.lower()
         handler = getattr(self, method, None)
         if method not in self.http_method_names or handler is None:
             raise Refused(405, {"request": [f'Method "{request.method}" not allowed.']})
         return handler(request, *args, **kwargs)
+
+    def authenticated(self, request):
+        """The listing of the app calling; a view may read more in the same query."""
+        return listing_authenticated(request)
 
     def group_id(self):
         return self.request.GET.get("group_id") or None
@@ -297,16 +306,30 @@ class RecurringBillDetail(DeveloperApiView):
 
 
 class GroupList(DeveloperApiView):
+    """Every SDK's sync lists its groups, unfiltered, over and over: that list is
+    read with the credentials, in one statement."""
+
+    def authenticated(self, request):
+        if request.method != "GET" or request.GET:
+            self.app_instances = None
+            return super().authenticated(request)
+        found = selectors.app_listing_authenticate_with_instances(
+            *basic_credentials(request)
+        )
+        if found is None:
+            raise _unauthenticated()
+        listing, self.app_instances = found
+        return listing
+
     def get(self, request):
-        if request.GET:
+        app_instances = self.app_instances
+        if app_instances is None:
             app_instances = filters.queryset_filter(
                 selectors.app_instances_for_listing(self.listing),
                 request.GET,
                 representation.GROUP_ATTRIBUTES,
                 ignored=(),
             )
-        else:
-            app_instances = selectors.app_instances_for_listing_fast(self.listing)
         return envelope([representation.group_json(group) for group in app_instances])
 
 

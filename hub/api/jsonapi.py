@@ -192,7 +192,8 @@ def queryset_filter(resource, queryset, params):
         name, _, operator = key.partition(".")
         attribute = resource.attributes.get(name)
         if name == "id":
-            attribute = Attribute(read=None, path=resource.id_path)
+            kind = INTEGER if resource.id_path == "pk" else TEXT
+            attribute = Attribute(read=None, path=resource.id_path, kind=kind)
         if attribute is None or attribute.path is None:
             raise ParameterError(f"filter[{key}]", f"{name} cannot be filtered on.")
         queryset = queryset.filter(
@@ -224,7 +225,10 @@ def _read(attribute, value, parameter):
         if kind == INTEGER:
             return int(value)
         if kind == DECIMAL:
-            return decimal.Decimal(value)
+            number = decimal.Decimal(value)
+            if not number.is_finite():
+                raise ValueError(value)
+            return number
         if kind == BOOLEAN:
             if value not in ("true", "false"):
                 raise ValueError(value)
@@ -260,13 +264,23 @@ def page_numbers(params):
     numbers = []
     for name, default in (("number", 1), ("size", DEFAULT_PAGE_SIZE)):
         value = page.get(name, str(default))
-        if not value.isdigit() or int(value) < 1:
+        if not is_whole_number(value) or int(value) < 1:
             raise ParameterError(f"page[{name}]", "Use a positive whole number.")
         numbers.append(int(value))
     number, size = numbers
     if size > MAX_PAGE_SIZE:
         raise ParameterError("page[size]", f"A page holds at most {MAX_PAGE_SIZE}.")
     return number, size
+
+
+def is_whole_number(value):
+    """Tell whether ``value`` is a whole number that could be a page or a row id.
+
+    ASCII digits only (``str.isdigit`` alone takes "²", which ``int`` refuses), and
+    no more of them than the largest id PostgreSQL holds has (a bigint's 19): a
+    longer one can name nothing, and ``int`` refuses thousands.
+    """
+    return value.isascii() and value.isdigit() and len(value) <= 19
 
 
 def include_paths(resource, params):
@@ -377,7 +391,8 @@ def collection_document(resource, queryset, request, base_url):
 
     record_count = queryset.count()
     offset = (number - 1) * size
-    objects = list(queryset[offset : offset + size])
+    # A page past the last is empty; PostgreSQL would refuse a huge offset.
+    objects = list(queryset[offset : offset + size]) if offset < record_count else []
     _load_related(resource, objects, paths, fields)
     last = max(1, -(-record_count // size))
     document = {
@@ -459,7 +474,7 @@ def submitted(request, type_, attribute_names, relationship_names=(), to_many=()
         )
     _type_check(data, type_, "/data/type")
 
-    attributes = data.get("attributes") or {}
+    attributes = _members(data, "attributes")
     for name in attributes:
         if name not in attribute_names:
             raise invalid_attribute(
@@ -469,7 +484,7 @@ def submitted(request, type_, attribute_names, relationship_names=(), to_many=()
                 code="unknown_attribute",
             )
     relationships = {}
-    for name, value in (data.get("relationships") or {}).items():
+    for name, value in _members(data, "relationships").items():
         pointer = f"/data/relationships/{name}"
         linkage = value.get("data") if isinstance(value, dict) else None
         if name in relationship_names and _is_identifier(linkage):
@@ -479,6 +494,20 @@ def submitted(request, type_, attribute_names, relationship_names=(), to_many=()
         else:
             raise _invalid_relationship(name, pointer)
     return attributes, relationships
+
+
+def _members(data, name):
+    """Return ``data[name]``, an object of attributes or relationships, or ``{}``."""
+    members = data.get(name) or {}
+    if not isinstance(members, dict):
+        raise ApiError(
+            400,
+            "invalid_document",
+            "Invalid document",
+            f"Send {name} as an object: {{{name}: {{…}}}}.",
+            field=f"/data/{name}",
+        )
+    return members
 
 
 def submitted_linkage(request, type_):

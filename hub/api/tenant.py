@@ -82,7 +82,7 @@ class TenantApiView(APIView):
         return Response(body, status=status)
 
     def find(self, resource, queryset, id_):
-        if resource.id_path == "pk" and not str(id_).isdigit():
+        if resource.id_path == "pk" and not jsonapi.is_whole_number(str(id_)):
             raise jsonapi.not_found(resource.type, id_)
         obj = queryset.filter(**{resource.id_path: id_}).first()
         if obj is None:
@@ -92,7 +92,7 @@ class TenantApiView(APIView):
     def find_many(self, resource, queryset, ids):
         """Return the rows of ``ids`` in one query; any one missing is not found."""
         for id_ in ids:
-            if resource.id_path == "pk" and not id_.isdigit():
+            if resource.id_path == "pk" and not jsonapi.is_whole_number(id_):
                 raise jsonapi.not_found(resource.type, id_)
         rows = queryset.filter(**{f"{resource.id_path}__in": ids})
         found = {resource.identify(obj): obj for obj in rows}

@@ -25,6 +25,8 @@ from .models import Bill, RecurringBill
 logger = logging.getLogger(__name__)
 
 MAX_CENTS = 2**63 - 1
+# Frequencies and cycles are PostgreSQL integers.
+MAX_COUNT = 2**31 - 1
 MAX_UNITS = decimal.Decimal("99999999.99")
 # A start date a little in the past is the app's clock or the network, not intent.
 START_DATE_TOLERANCE = datetime.timedelta(hours=1)
@@ -59,7 +61,7 @@ class _Fields:
             self.fail(field, "blank")
         return text
 
-    def integer(self, field, value, *, required, lowest):
+    def integer(self, field, value, *, required, lowest, highest=MAX_CENTS):
         if _absent(value):
             if required:
                 self.fail(field, "blank")
@@ -70,10 +72,15 @@ class _Fields:
         ):
             self.fail(field, "not_an_integer")
             return None
-        number = int(value)
+        try:
+            number = int(value)
+        except ValueError:
+            # Thousands of digits, more than int() reads from text.
+            self.fail(field, "too_large")
+            return None
         if number < lowest:
             self.fail(field, "not_positive" if lowest == 1 else "negative")
-        elif number > MAX_CENTS:
+        elif number > highest:
             self.fail(field, "too_large")
         return number
 
@@ -148,6 +155,13 @@ def _parse_time(value):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
+    try:
+        # 0001-01-01T00:00+10:00 is still year 0 in UTC, 9999-12-31T23:00-10:00
+        # already year 10000: PostgreSQL stores both, and Python could not read
+        # them back.
+        moment.astimezone(datetime.UTC)
+    except OverflowError:
+        return None
     return moment
 
 
@@ -272,8 +286,13 @@ def recurring_bill_create(
         description=fields.text("description", description, required=True),
         currency=fields.currency("currency", currency, default_currency),
         period=_period(fields, period),
-        frequency=fields.integer("frequency", frequency, required=False, lowest=1) or 1,
-        cycles=fields.integer("cycles", cycles, required=False, lowest=1),
+        frequency=fields.integer(
+            "frequency", frequency, required=False, lowest=1, highest=MAX_COUNT
+        )
+        or 1,
+        cycles=fields.integer(
+            "cycles", cycles, required=False, lowest=1, highest=MAX_COUNT
+        ),
         start_date=_start_date(fields, start_date),
         initial_cents=fields.integer(
             "initial_cents", initial_cents, required=False, lowest=0

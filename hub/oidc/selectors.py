@@ -218,6 +218,10 @@ def app_instance_of(access_token: AccessToken) -> AppInstance | None:
         return None
 
 
+def oauth_application_for_client_id(client_id: str) -> Application | None:
+    return Application.objects.filter(client_id=client_id).first()
+
+
 def oauth_client_for_client_id(client_id: str) -> OAuthClient | None:
     return (
         OAuthClient.objects.select_related("application", "listing__app")

@@ -8,8 +8,9 @@ that the platform knows, of enabled listings, are served.
 import logging
 
 from django.utils import timezone
-from oauth2_provider.models import AccessToken
+from oauth2_provider.models import AccessToken, Grant
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors
 
 from . import claims, selectors
 from .models import AccessTokenAppInstance, GrantAppInstance
@@ -32,6 +33,16 @@ class HubOAuth2Validator(OAuth2Validator):
             return None
         return application
 
+    def validate_user(self, username, password, client, request, *args, **kwargs):
+        # oauthlib checks the password before it checks that the client may use
+        # the password grant. Unless refused here first, any app's credentials
+        # would test people's passwords, and lock them out by failing.
+        if not client.allows_grant_type(client.GRANT_PASSWORD):
+            return False
+        return super().validate_user(
+            username, password, client, request, *args, **kwargs
+        )
+
     # prompt=none. The toolkit leaves these to the project, and a request with
     # prompt=none fails with a server error without them.
 
@@ -46,6 +57,11 @@ class HubOAuth2Validator(OAuth2Validator):
     # Authorisation code: the view puts the chosen app instance on the request.
 
     def _create_authorization_code(self, request, code, expires=None):
+        # The grant keeps the nonce for the ID token; a longer one would not fit.
+        if len(request.nonce or "") > Grant._meta.get_field("nonce").max_length:
+            raise errors.InvalidRequestError(
+                description="The nonce is too long.", request=request
+            )
         grant = super()._create_authorization_code(request, code, expires)
         app_instance = getattr(request, "app_instance", None)
         if app_instance is not None:

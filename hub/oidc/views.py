@@ -11,7 +11,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as oauth_views
-from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.exceptions import InvalidOIDCClientError, OAuthToolkitError
 
 from hub import services as hub_services
 
@@ -170,6 +170,16 @@ class LogoutView(BrowserPageMixin, oauth_views.RPInitiatedLogoutView):
         return super().do_logout(
             application, post_logout_redirect_uri, state, token_user
         )
+
+    def get_request_application(self, id_token, client_id):
+        # The toolkit looks a named client up without allowing for an unknown
+        # one, which would be a server error rather than the request's.
+        if client_id:
+            application = selectors.oauth_application_for_client_id(client_id)
+            if application is None:
+                raise InvalidOIDCClientError()
+            return application
+        return super().get_request_application(id_token, client_id)
 
 
 class IntrospectionView(oauth_views.IntrospectTokenView):

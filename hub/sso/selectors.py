@@ -48,10 +48,12 @@ def assertion_consumer_url(listing: AppListing, requested: str) -> str:
 def _origin(url):
     if any(character.isspace() or character == "\\" for character in url):
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
     try:
+        # Both refuse what is not a URL: a bracketed host that is no IPv6
+        # address, a port out of range.
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
         port = parts.port or {"http": 80, "https": 443}[parts.scheme]
     except ValueError:
         return None

@@ -51,7 +51,16 @@ def test_ping_confirms_the_credentials(invoicer):
     }
 
 
-@pytest.mark.parametrize("authorization", [None, "Basic bm90OmFwcA==", "Bearer x"])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Basic bm90OmFwcA==",
+        "Bearer x",
+        # app-x<NUL>:key, which PostgreSQL could not even look up
+        "Basic YXBwLXgAOmtleQ==",
+    ],
+)
 def test_requests_without_valid_credentials_are_refused(invoicer, authorization):
     # given a client with missing or wrong credentials
     client = APIClient()
@@ -185,6 +194,34 @@ def test_create_bill_reports_every_invalid_attribute(invoicer):
         "data": {},
     }
     assert Bill.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        # Thousands of digits: more than int() reads from text.
+        ({"price_cents": "9" * 5000}, {"price_cents": ["is too large"]}),
+        # Still year 0 or already year 10000 in UTC, which Python cannot read back.
+        (
+            {"period_started_at": "0001-01-01T00:00:00+10:00"},
+            {"period_started_at": ["is not an ISO 8601 date or time"]},
+        ),
+        (
+            {"period_ended_at": "9999-12-31T23:59:59-10:00"},
+            {"period_ended_at": ["is not an ISO 8601 date or time"]},
+        ),
+    ],
+)
+def test_create_bill_refuses_values_out_of_range(invoicer, fields, errors):
+    body = {"group_id": invoicer.group_id, "price_cents": 100, "description": "x"}
+
+    response = _form_post(invoicer.client(), BILLS, {**body, **fields})
+
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "errors": errors, "data": {}}
+    assert Bill.objects.count() == 0
+    # and the app's bills still list
+    assert invoicer.client().get(BILLS).status_code == 200
 
 
 def test_create_bill_refuses_another_apps_group(invoicer, ledger):

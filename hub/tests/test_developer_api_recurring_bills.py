@@ -135,6 +135,32 @@ def test_create_recurring_bill_reports_invalid_attributes(invoicer):
     assert Bill.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        # PostgreSQL integers
+        ({"cycles": 2**31}, {"cycles": ["is too large"]}),
+        ({"frequency": str(2**31)}, {"frequency": ["is too large"]}),
+        ({"initial_cents": "9" * 5000}, {"initial_cents": ["is too large"]}),
+        (
+            {"start_date": "9999-12-31T23:59:59-10:00"},
+            {"start_date": ["is not an ISO 8601 date or time"]},
+        ),
+    ],
+)
+def test_create_recurring_bill_refuses_values_out_of_range(invoicer, fields, errors):
+    body = {"group_id": invoicer.group_id, "price_cents": 100, "description": "x"}
+
+    response = invoicer.client().post(
+        RECURRING_BILLS, data={**body, **fields}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "errors": errors, "data": {}}
+    assert RecurringBill.objects.count() == 0
+    assert Bill.objects.count() == 0
+
+
 def test_create_recurring_bill_refuses_another_apps_group(invoicer, ledger):
     # given the ledger's instance
     fields = {"group_id": ledger.group_id, "price_cents": 100, "description": "x"}

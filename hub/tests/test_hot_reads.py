@@ -11,6 +11,7 @@ from hub.tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from maestrano.testing import app_setup
 
 GROUPS = "/hub/api/v1/account/groups"
 
@@ -47,7 +48,9 @@ def test_app_instance_comes_with_its_organisation_as_the_orm_loads_them(
     assert model_to_dict(found.organization) == model_to_dict(organization)
 
 
-def test_fast_group_list_matches_the_orm_one_row_for_row(organization, owner, invoicer):
+def test_group_list_read_with_the_credentials_matches_the_orm_row_for_row(
+    organization, owner, invoicer
+):
     # given a second company using the app, whose first Super Admin is not its
     # only one, and a third whose instance is terminated
     second = OrganizationFactory(tenant=organization.tenant, name="Beta Ltd")
@@ -65,9 +68,12 @@ def test_fast_group_list_matches_the_orm_one_row_for_row(organization, owner, in
         status=AppInstance.Status.TERMINATED,
     )
 
-    fast = selectors.app_instances_for_listing_fast(invoicer.listing)
+    listing, fast = selectors.app_listing_authenticate_with_instances(
+        invoicer.listing.api_id, invoicer.api_key
+    )
     orm = list(selectors.app_instances_for_listing(invoicer.listing))
 
+    assert _fields(listing) == _fields(AppListing.objects.get(pk=invoicer.listing.pk))
     assert [group.uid for group in fast] == [group.uid for group in orm]
     assert len(fast) == 3
     assert [representation.group_json(group) for group in fast] == [
@@ -86,6 +92,24 @@ def test_group_list_is_the_same_with_a_filter_that_keeps_every_group(
 
     assert filtered == unfiltered
     assert [group["email"] for group in unfiltered["data"]] == [owner.email]
+
+
+def test_the_group_list_needs_the_right_key_and_may_be_empty(invoicer):
+    other_app = app_setup(OrganizationFactory(name="Other"), name="Lonely")
+    AppInstance.objects.filter(app=other_app.listing.app).delete()
+
+    wrong = selectors.app_listing_authenticate_with_instances(
+        invoicer.listing.api_id, "not-the-key"
+    )
+    unknown = selectors.app_listing_authenticate_with_instances("nope", "x")
+    listing, empty = selectors.app_listing_authenticate_with_instances(
+        other_app.api_id, other_app.api_key
+    )
+
+    assert (wrong, unknown, empty) == (None, None, [])
+    assert listing.pk == other_app.listing.pk
+    response = other_app.client().get(GROUPS)
+    assert (response.status_code, response.json()["data"]) == (200, [])
 
 
 def test_an_inserted_bill_is_stored_as_save_would_store_it(invoicer):
@@ -119,3 +143,13 @@ def test_an_inserted_bill_is_stored_as_save_would_store_it(invoicer):
     )
     assert stored.uid.startswith("bill-")
     assert stored.pk == saved.pk - 1
+
+
+def test_an_unfiltered_group_list_is_one_statement(invoicer, django_assert_num_queries):
+    client = invoicer.client()
+    client.get(GROUPS)  # prepares the statement in this database session
+
+    with django_assert_num_queries(1):
+        response = client.get(GROUPS)
+
+    assert [group["id"] for group in response.json()["data"]] == [invoicer.group_id]

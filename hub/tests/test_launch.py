@@ -248,6 +248,15 @@ def test_a_few_seconds_of_clock_skew_are_tolerated(frontends, people, invoicer):
         ),
         (lambda frontends, uid: "not.a.jwt", "it is not a JWT"),
         (lambda frontends, uid: "", "it is not a JWT"),
+        # JSON spells a NUL as \u0000; no uid holds one.
+        (
+            lambda frontends, uid: jwt.encode({"iss": "tnt-\x00"}, "k" * 32),
+            "its issuer is not a tenant",
+        ),
+        (
+            lambda frontends, uid: wtk(frontends[0], uid + "\x00"),
+            "its user_id is not a customer of this tenant",
+        ),
     ],
 )
 def test_a_forged_or_malformed_token_is_refused(

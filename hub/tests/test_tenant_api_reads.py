@@ -161,6 +161,59 @@ def test_a_page_larger_than_the_limit_is_refused(frontends):
     assert response.json()["errors"][0]["source"] == {"parameter": "page[size]"}
 
 
+@pytest.mark.parametrize("number", ["\u00b2", "0", "-1", "12345678901234567890"])
+def test_a_page_number_that_is_no_page_is_refused(frontends, number):
+    response = frontends[0].client().get(f"{API}/users", {"page[number]": number})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_parameter"
+    assert error["source"] == {"parameter": "page[number]"}
+
+
+def test_a_page_far_past_the_last_is_empty(frontends, people):
+    # the largest number of 19 digits: its offset would overflow PostgreSQL's
+    response = (
+        frontends[0]
+        .client()
+        .get(
+            f"{API}/users", {"page[number]": "9999999999999999999", "page[size]": "100"}
+        )
+    )
+
+    assert response.status_code == 200
+    assert response.json()["data"] == []
+    assert response.json()["meta"] == {"record_count": 4, "page_count": 1}
+
+
+@pytest.mark.parametrize("value", ["x", "", "1,x", "\u00b2"])
+def test_ids_of_numbered_resources_filter_as_integers(frontends, acme, value):
+    response = frontends[0].client().get(f"{API}/orga_relations", {"filter[id]": value})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_parameter"
+    assert error["source"] == {"parameter": "filter[id]"}
+
+
+def test_a_numbered_resource_with_an_id_in_other_digits_is_not_found(frontends, acme):
+    # "²" is a digit to str.isdigit, not to int()
+    response = frontends[0].client().get(f"{API}/orga_relations/\u00b2")
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "sNaN"])
+def test_a_decimal_filter_that_is_no_number_is_refused(frontends, value):
+    response = frontends[0].client().get(f"{API}/bills", {"filter[units]": value})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_parameter"
+    assert error["source"] == {"parameter": "filter[units]"}
+
+
 def test_include_adds_the_related_resources_once(frontends, acme, people):
     # when the tenant lists Acme's memberships with their people and company
     response = (

@@ -178,6 +178,9 @@ def test_another_base_cannot_update_a_profile(frontends, people):
         ({"email": "new@example.test"}, 400, "unknown_attribute"),
         ({"password": "another-long-secret"}, 400, "unknown_attribute"),
         ({"timezone": "Mars/Base"}, 422, "invalid_attribute"),
+        # JSON null in a column that may be blank but never null
+        ({"phone": None}, 422, "invalid_attribute"),
+        ({"name": None}, 422, "invalid_attribute"),
     ],
 )
 def test_a_profile_update_refuses_what_it_cannot_take(
@@ -192,3 +195,38 @@ def test_a_profile_update_refuses_what_it_cannot_take(
     assert response.status_code == status
     assert response.json()["errors"][0]["code"] == code
     assert User.objects.values().get(pk=people.member.pk) == before
+
+
+@pytest.mark.parametrize("attributes", [5, "name", ["name"], [["name"]]])
+def test_attributes_that_are_no_object_are_refused(frontends, people, attributes):
+    before = User.objects.values().get(pk=people.member.pk)
+
+    response = (
+        frontends[0]
+        .client()
+        .patch(
+            f"{API}/users/{people.member.uid}",
+            {"data": {"type": "users", "attributes": attributes}},
+            format="json",
+        )
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_document"
+    assert error["source"] == {"pointer": "/data/attributes"}
+    assert User.objects.values().get(pk=people.member.pk) == before
+
+
+def test_a_new_account_with_a_null_profile_field_is_refused(frontends, people):
+    before = User.objects.count()
+
+    response = jsonapi_send(
+        frontends[0].client(), "post", f"{API}/users", {**NEW_USER, "surname": None}
+    )
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_attribute"
+    assert error["source"] == {"pointer": "/data/attributes/surname"}
+    assert User.objects.count() == before

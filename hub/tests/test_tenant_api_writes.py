@@ -375,3 +375,48 @@ def test_terminate_by_a_member_or_another_base_changes_nothing(
     assert by_other_base.status_code == 404
     instance.refresh_from_db()
     assert instance.status == AppInstance.Status.RUNNING
+
+
+def test_relationships_that_are_no_object_are_refused(frontends, acme, people):
+    before = Membership.objects.count()
+
+    response = (
+        frontends[0]
+        .client()
+        .post(
+            f"{API}/orga_relations",
+            {
+                "data": {
+                    "type": "orga_relations",
+                    "attributes": {},
+                    "relationships": 5,
+                },
+                "meta": {"acting_user_id": people.owner.uid},
+            },
+            format="json",
+        )
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_document"
+    assert error["source"] == {"pointer": "/data/relationships"}
+    assert Membership.objects.count() == before
+
+
+def test_a_null_external_id_is_refused_and_nothing_changes(frontends, acme, people):
+    before = Organization.objects.values().get(pk=acme.pk)
+
+    response = _send(
+        frontends[0].client(),
+        "patch",
+        f"{API}/organizations/{acme.uid}",
+        {"name": "Renamed", "external_id": None},
+        actor=people.owner,
+    )
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_attribute"
+    assert error["source"] == {"pointer": "/data/attributes/external_id"}
+    assert Organization.objects.values().get(pk=acme.pk) == before

@@ -81,6 +81,20 @@ def test_people_outside_the_organisation_are_refused(people, organization, perso
     assert organization.uid in error["detail"]
 
 
+@pytest.mark.parametrize("username", ["\x00", "sso\x00session", "app-x\x00"])
+def test_credentials_holding_a_nul_are_refused(people, organization, username):
+    # base64 carries a NUL that no credential holds; an app's id, or a session
+    for password in ("", "a-key"):
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
+
+        response = client.get(URL, params(organization))
+
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["code"] == "invalid_credentials"
+
+
 def test_a_session_ended_by_logout_is_refused(people, organization):
     client = basic_session(people.member)
     hub_services.user_sso_session_rotate(user=people.member)

@@ -192,3 +192,29 @@ def test_the_pointer_escapes_slashes_and_tildes():
     assert text.unstorable_pointer(data) == "/a~1b/1/e~0"
     fine = {"fine": ["text", 1, None, {"k": "\U0001f600"}]}
     assert text.unstorable_pointer(fine) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hub/api/v1/account/groups/cld-%00",
+        "/hub/api/mnoe/v2/users/usr-%00",
+        "/hub/api/v1/auth/saml/metadata/tnt-%00",
+        "/connec/api/v2/cld-%00/invoices",
+    ],
+)
+def test_a_path_with_a_nul_is_refused_before_any_view(invoicer, path):
+    response = invoicer.client().get(path)
+
+    assert response.status_code == 400
+    assert only_error(response)["code"] == "invalid_parameter"
+    assert only_error(response)["detail"].startswith("The path holds a NUL")
+
+
+def test_a_page_path_with_a_nul_answers_django_s_bad_request_page(client, owner):
+    client.force_login(owner)
+
+    response = client.get("/hub/launch/cld-%00")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")

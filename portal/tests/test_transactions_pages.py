@@ -169,6 +169,18 @@ def test_pending_page_is_empty_without_held_changes(client, organization, people
     assert "0 changes wait for approval" in text(response)
 
 
+@pytest.mark.parametrize("page", ["99999999999999999999", "9" * 5000, "-1", "abc"])
+def test_a_page_number_past_any_list_still_shows_the_page(
+    client, organization, people, held_invoice, page
+):
+    client.force_login(people.member)
+
+    pending = client.get(pending_url(organization), {"page": page})
+    history = client.get(history_url(organization), {"page": page})
+
+    assert (pending.status_code, history.status_code) == (200, 200)
+
+
 def test_organisation_page_counts_the_pending_changes(
     client, organization, people, held_invoice
 ):

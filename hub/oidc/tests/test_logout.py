@@ -54,3 +54,15 @@ def test_logout_refuses_an_unregistered_return_address(
     member.refresh_from_db()
     assert member.sso_session == session_before
     assert access_token_lookup(token["access_token"]) is not None
+
+
+def test_logout_naming_an_unknown_client_is_refused(member, client):
+    client.force_login(member)
+    member.refresh_from_db()
+    session_before = member.sso_session
+
+    response = client.get("/o/logout/", {"client_id": "no-such-client"})
+
+    assert response.status_code == 400
+    member.refresh_from_db()
+    assert member.sso_session == session_before

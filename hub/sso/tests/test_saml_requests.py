@@ -194,6 +194,8 @@ def test_a_disabled_listing_is_an_unknown_issuer(client, owner, invoicer):
         "https://invoicer.example.test.evil.test/consume",
         "https://invoicer.example.test\\@evil.test/consume",
         "javascript:alert(1)",
+        "https://[invoicer.example.test/maestrano/auth/saml/consume",
+        "https://invoicer.example.test:99999/maestrano/auth/saml/consume",
     ],
 )
 def test_an_acs_off_the_apps_host_is_refused(client, owner, invoicer, acs_url):
