@@ -23,7 +23,13 @@ import functools
 import hashlib
 import re
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+)
 
 _PLACEHOLDER = re.compile(r"%s")
 
@@ -43,14 +49,16 @@ def fetch_one(sql: str, params, *models):
     (then the other values), or ``None`` when there is no row. A model whose
     columns are all null (an outer join that matched nothing) comes back ``None``.
     """
-    row = _run(sql, params, lambda cursor: cursor.fetchone())
-    return None if row is None else _load(row, models)
+    db = _database()
+    row = _run(db, sql, params, lambda cursor: cursor.fetchone())
+    return None if row is None else _load(db, row, models)
 
 
 def fetch_all(sql: str, params, *models) -> list[tuple]:
     """Like ``fetch_one``, for every row, in the order of the query."""
-    rows = _run(sql, params, lambda cursor: cursor.fetchall())
-    return [_load(row, models) for row in rows]
+    db = _database()
+    rows = _run(db, sql, params, lambda cursor: cursor.fetchall())
+    return [_load(db, row, models) for row in rows]
 
 
 def insert(instance):
@@ -61,17 +69,23 @@ def insert(instance):
     listens to. An INSERT is never sent twice, so no reconnection is tried
     here: it follows a read on the same request, which checks the connection.
     """
+    db = _database()
     model = type(instance)
     sql, fields = _inserting(model)
     values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
-        for field in fields
+        field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields
     ]
-    (key,) = _query(sql, values, lambda cursor: cursor.fetchone())
+    (key,) = _query(db, sql, values, lambda cursor: cursor.fetchone())
     setattr(instance, model._meta.pk.attname, key)
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = db.alias
     return instance
+
+
+def _database():
+    # The connection itself: each attribute read through django.db.connection
+    # looks the connection up again, and a query here reads a dozen of them.
+    return connections[DEFAULT_DB_ALIAS]
 
 
 @functools.cache
@@ -92,59 +106,65 @@ def _inserting(model):
     return sql, fields
 
 
-def _run(sql, params, fetch):
-    if connection.in_atomic_block:
-        return _query(sql, params, fetch)
-    connection.health_check_done = True
+def _run(db, sql, params, fetch):
+    if db.in_atomic_block:
+        return _query(db, sql, params, fetch)
+    db.health_check_done = True
     try:
-        return _query(sql, params, fetch)
+        return _query(db, sql, params, fetch)
     except (InterfaceError, OperationalError):
-        connection.close()
-        return _query(sql, params, fetch)
+        db.close()
+        return _query(db, sql, params, fetch)
 
 
-def _query(sql, params, fetch):
-    with connection.cursor() as cursor:
-        _execute(cursor, sql, params)
+def _query(db, sql, params, fetch):
+    with db.cursor() as cursor:
+        _execute(db, cursor, sql, params)
         return fetch(cursor)
 
 
-def _execute(cursor, sql, params):
-    name, numbered = _statement(sql)
-    prepared = _prepared_in_session()
+def _execute(db, cursor, sql, params):
+    name, numbered, execute = _statement(sql)
+    prepared = _prepared_in_session(db)
     if name not in prepared:
         cursor.execute(f"PREPARE {name} AS {numbered}")
         prepared.add(name)
-    if params:
-        cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
-    else:
-        cursor.execute(f"EXECUTE {name}")
+    cursor.execute(execute, params or None)
 
 
 @functools.cache
 def _statement(sql):
-    """The statement's name and its text with numbered parameters ($1, $2, …)."""
+    """The statement's name, its text with numbered parameters ($1, $2, …), and
+    the EXECUTE that runs it."""
     name = "hot_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
-    numbers = iter(range(1, sql.count("%s") + 1))
-    return name, _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+    count = sql.count("%s")
+    numbers = iter(range(1, count + 1))
+    numbered = _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+    execute = (
+        f"EXECUTE {name} ({', '.join(['%s'] * count)})"
+        if count
+        else (f"EXECUTE {name}")
+    )
+    return name, numbered, execute
 
 
-def _prepared_in_session() -> set[str]:
+def _prepared_in_session(db) -> set[str]:
     """The statements prepared in the current database session.
 
     A session is told apart by its server process, so a reconnection (Django
     closes connections that are too old or broken) starts an empty set.
     Prepared statements outlive a rolled-back transaction, so the set stays true.
     """
-    session = (id(connection.connection), connection.connection.get_backend_pid())
-    known = getattr(connection, "_hotsql_session", None)
+    driver = db.connection
+    session = (id(driver), driver.get_backend_pid())
+    known = getattr(db, "_hotsql_session", None)
     if known is None or known[0] != session:
         known = (session, set())
-        connection._hotsql_session = known
+        db._hotsql_session = known
     return known[1]
 
 
-def _load(row, models):
+def _load(db, row, models):
     loaded, start = [], 0
     for model in models:
         names, converters = _reading(model)
@@ -155,8 +175,8 @@ def _load(row, models):
             loaded.append(None)
             continue
         for index, column, convert in converters:
-            values[index] = convert(values[index], column, connection)
-        loaded.append(model.from_db(connection.alias, names, values))
+            values[index] = convert(values[index], column, db)
+        loaded.append(model.from_db(db.alias, names, values))
     return (*loaded, *row[start:])
 
 
