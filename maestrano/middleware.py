@@ -17,14 +17,14 @@ from django.middleware import clickjacking
 from hub import middleware as hub
 
 
-def is_machine_request(request) -> bool:
-    return request.path_info.startswith(settings.MACHINE_PATH_PREFIXES)
-
-
 def _pages_only(middleware):
     class PagesOnly(middleware):
+        def __init__(self, get_response):
+            super().__init__(get_response)
+            self.machine_path_prefixes = tuple(settings.MACHINE_PATH_PREFIXES)
+
         def __call__(self, request):
-            if is_machine_request(request):
+            if request.path_info.startswith(self.machine_path_prefixes):
                 return self.get_response(request)
             return super().__call__(request)
 

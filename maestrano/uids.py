@@ -7,8 +7,14 @@ _ALPHABET = string.ascii_lowercase + string.digits
 
 
 def new_uid(prefix, length=10):
-    suffix = "".join(secrets.choice(_ALPHABET) for _ in range(length))
-    return f"{prefix}-{suffix}"
+    # One random number read in base 36: the same odds as a random choice per
+    # character, for one call to the system's randomness instead of ten.
+    number = secrets.randbelow(len(_ALPHABET) ** length)
+    characters = []
+    for _ in range(length):
+        number, digit = divmod(number, len(_ALPHABET))
+        characters.append(_ALPHABET[digit])
+    return f"{prefix}-{''.join(characters)}"
 
 
 def user_uid():
