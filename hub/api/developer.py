@@ -233,9 +233,38 @@ class BillList(DeveloperApiView):
         )
         return envelope([representation.bill_json(bill) for bill in bills])
 
+    def authenticated(self, request):
+        """A new bill names its group: its instance is read with the credentials."""
+        self.read = None
+        if request.method != "POST":
+            return super().authenticated(request)
+        api_id, api_key = basic_credentials(request)
+        try:
+            attributes = submitted_attributes(request, "bill", self.ATTRIBUTES)
+        except Refused:
+            # Answered once the credentials are known good, as for any request.
+            return super().authenticated(request)
+        group_id = attributes["group_id"]
+        if not isinstance(group_id, str) or not group_id.strip():
+            return super().authenticated(request)
+        found = selectors.app_listing_authenticate_with_instance(
+            api_id, api_key, group_id
+        )
+        if found is None:
+            raise _unauthenticated()
+        listing, app_instance = found
+        self.read = attributes, app_instance
+        return listing
+
     def post(self, request):
-        attributes = submitted_attributes(request, "bill", self.ATTRIBUTES)
-        bill = billing_services.bill_create(listing=self.listing, **attributes)
+        if self.read is None:
+            attributes = submitted_attributes(request, "bill", self.ATTRIBUTES)
+            bill = billing_services.bill_create(listing=self.listing, **attributes)
+        else:
+            attributes, app_instance = self.read
+            bill = billing_services.bill_create(
+                listing=self.listing, app_instance=app_instance, **attributes
+            )
         return envelope(representation.bill_json(bill))
 
 

@@ -165,14 +165,18 @@ def _parse_time(value):
     return moment
 
 
-def _app_instance(fields, listing, group_id):
-    app_instance = None
+# Passed for ``app_instance`` when the caller has not read it.
+UNREAD = object()
+
+
+def _app_instance(fields, listing, group_id, app_instance=UNREAD):
     if _absent(group_id):
         fields.fail("group_id", "blank")
-    else:
+        return None
+    if app_instance is UNREAD:
         app_instance = hub_selectors.app_instance_for_listing(listing, str(group_id))
-        if app_instance is None:
-            fields.fail("group_id", "group_unknown")
+    if app_instance is None:
+        fields.fail("group_id", "group_unknown")
     return app_instance
 
 
@@ -187,15 +191,19 @@ def bill_create(
     period_started_at=None,
     period_ended_at=None,
     third_party=None,
+    app_instance=UNREAD,
 ) -> Bill:
     """Charge an active instance of the listing's app once; raise ``BillingError``.
+
+    ``app_instance`` is what ``hub.selectors.app_instance_for_listing`` answers
+    for ``group_id``, when the caller has read it already (with the credentials).
 
     The bill is one prepared INSERT, atomic on its own: no transaction is opened
     around it, which would cost two more round trips to the database on every
     bill, and the ORM does not compile it anew each time.
     """
     fields = _Fields()
-    app_instance = _app_instance(fields, listing, group_id)
+    app_instance = _app_instance(fields, listing, group_id, app_instance)
     default_currency = app_instance.organization.currency if app_instance else None
     bill = Bill(
         app_instance=app_instance,

@@ -153,3 +153,37 @@ def test_an_unfiltered_group_list_is_one_statement(invoicer, django_assert_num_q
         response = client.get(GROUPS)
 
     assert [group["id"] for group in response.json()["data"]] == [invoicer.group_id]
+
+
+def test_the_instance_read_with_the_credentials_is_the_one_read_alone(
+    organization, invoicer, ledger
+):
+    listing, app_instance = selectors.app_listing_authenticate_with_instance(
+        invoicer.listing.api_id, invoicer.api_key, invoicer.group_id
+    )
+    alone = selectors.app_instance_for_listing(invoicer.listing, invoicer.group_id)
+
+    assert _fields(listing) == _fields(AppListing.objects.get(pk=invoicer.listing.pk))
+    assert _fields(app_instance) == _fields(alone)
+    assert _fields(app_instance.organization) == _fields(organization)
+    # another app's group, and a wrong key
+    assert selectors.app_listing_authenticate_with_instance(
+        invoicer.listing.api_id, invoicer.api_key, ledger.group_id
+    ) == (listing, None)
+    assert (
+        selectors.app_listing_authenticate_with_instance(
+            invoicer.listing.api_id, "not-the-key", invoicer.group_id
+        )
+        is None
+    )
+
+
+def test_a_bill_is_two_statements(invoicer, django_assert_num_queries):
+    client = invoicer.client()
+    body = {"group_id": invoicer.group_id, "price_cents": 100, "description": "SMS"}
+    client.post("/hub/api/v1/account/bills", body)  # prepares the statements
+
+    with django_assert_num_queries(2):
+        response = client.post("/hub/api/v1/account/bills", body)
+
+    assert response.json()["data"]["price_cents"] == 100
