@@ -188,8 +188,25 @@ def own_ids_parse(
         if app_id is None:
             _check_connec_id(collection, entry_pointer, entry["id"], record)
         else:
+            _check_storable(app_id, entry_pointer)
             app_ids.append(app_id)
     return app_ids
+
+
+def _check_storable(app_id, pointer):
+    """Refuse an app's id longer than the column of ``ExternalId`` that holds it."""
+    for name, column, value in (
+        ("id", "external_id", app_id.external_id),
+        ("provider", "provider", app_id.provider),
+        ("realm", "realm", app_id.realm),
+    ):
+        longest = ExternalId._meta.get_field(column).max_length
+        if len(value) > longest:
+            raise errors.invalid_field(
+                f"{pointer}/{name}",
+                f"An app's {name} is at most {longest} characters; this one has "
+                f"{len(value)}.",
+            )
 
 
 def _check_connec_id(collection, pointer, given, record):

@@ -14,6 +14,7 @@ looks for words anywhere in a record's text and numbers.
 
 import datetime
 import json
+import math
 import re
 import uuid
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,9 @@ _ALIASES = {"_id": "id"}
 _STATUS = "status"
 
 MAX_SEARCH_LENGTH = 200
+# PostgreSQL refuses a query sorting by more than about 1,600 expressions; no
+# listing needs more than a few.
+MAX_SORT_KEYS = 32
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -90,8 +94,20 @@ def _tokens(text, invalid):
             raise invalid(
                 start + 1, "a regular expression is opened here and never closed"
             )
-        yield Token(kind, found, start + 1)
+        token = Token(kind, found, start + 1)
+        if kind == "number" and not _representable(token):
+            raise invalid(token.position, f"the number {found[:20]}… is too large")
+        yield token
         position = match.end()
+
+
+def _representable(token):
+    """Tell whether a number token reads as an integer or a finite float."""
+    try:
+        value = token.value
+    except ValueError:  # more digits than Python reads into an integer
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _found(token):
@@ -207,7 +223,13 @@ def _timestamp(token):
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
-    return moment
+    try:
+        # Sent in UTC: PostgreSQL refuses offsets past 15:59 that Python reads.
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:  # before year 1 or after year 9999 in UTC
+        raise errors.invalid_filter(
+            token.position, f"{token.value!r} is out of the range of dates"
+        ) from None
 
 
 def _column_value(field_name, token):
@@ -431,6 +453,10 @@ def compile_orderby(text: str) -> list:
         if direction is not None and direction.text.lower() in {"asc", "desc"}:
             descending = reader.take().text.lower() == "desc"
         ordering.append(_sort_key(field_name, descending))
+        if len(ordering) > MAX_SORT_KEYS:
+            raise errors.invalid_orderby(
+                name.position, f"at most {MAX_SORT_KEYS} fields can be sorted on"
+            )
         if field_name == "id":  # unique: any later key could never break a tie
             return ordering
 

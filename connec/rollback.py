@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.utils import dateparse, timezone
+from django.utils import timezone
 from psycopg2.extras import execute_values
 
 from hub.models import AppInstance
+from maestrano import times
 
 from . import duplicates, errors, sharing, webhooks
 from .history import Origin, write_context
@@ -114,11 +115,8 @@ def _moment(body, name, *, required):
     raw = body.get(name)
     if raw is None and not required:
         return None
-    try:
-        moment = dateparse.parse_datetime(raw) if isinstance(raw, str) else None
-    except ValueError:  # well-formed, but not on the calendar (2026-02-30)
-        moment = None
-    if moment is None or timezone.is_naive(moment):
+    moment = times.aware_time_in_utc(raw)
+    if moment is None:
         raise errors.invalid_rollback(
             f"/{name}",
             f"{name} must be an ISO 8601 time with its time zone, such as "

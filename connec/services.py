@@ -449,11 +449,13 @@ def _item_keys(item_id):
     if isinstance(item_id, str):
         return {(ids.CONNEC_PROVIDER, "", item_id)}
     if isinstance(item_id, list):
-        return {
+        keys = (
             (entry.get("provider", ""), entry.get("realm", ""), entry.get("id"))
             for entry in item_id
             if isinstance(entry, dict)
-        }
+        )
+        # Anything but strings names no line; the schema refuses it after the merge.
+        return {key for key in keys if all(isinstance(part, str) for part in key)}
     return set()
 
 

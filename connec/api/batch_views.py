@@ -107,12 +107,20 @@ def _operation_check(index, operation):
             f"{pointer}/method", f"method is one of {', '.join(METHODS)}."
         )
     url = operation.get("url")
-    if not isinstance(url, str) or not url.startswith("/"):
+    if not isinstance(url, str) or not url.startswith("/") or _has_host(url):
         raise errors.invalid_batch(
             f"{pointer}/url", "url is a path such as /api/v2/<group_id>/<collection>."
         )
     if not isinstance(operation.get("params", {}), dict):
         raise errors.invalid_batch(f"{pointer}/params", "params is an object.")
+
+
+def _has_host(url):
+    """Tell whether ``url`` names a host (``//host/…``) or cannot be read at all."""
+    try:
+        return bool(urlsplit(url).netloc)
+    except ValueError:  # such as an unclosed IPv6 host: //[…
+        return True
 
 
 class _Creates:

@@ -7,11 +7,11 @@ An app, with its own API id and key, asks for its dead letters since a time
 
 import uuid
 
-from django.utils.dateparse import parse_datetime
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.identity import Kind
+from maestrano import times
 from maestrano.parsers import JSONParser
 
 from .. import errors, webhooks
@@ -53,11 +53,8 @@ def _replay_request(body):
 
 
 def _since(value):
-    try:
-        moment = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:  # well-formed, but not on the calendar (2026-02-30)
-        moment = None
-    if moment is None or moment.tzinfo is None:
+    moment = times.aware_time_in_utc(value)
+    if moment is None:
         raise errors.invalid_field(
             "/since",
             "since must be an ISO 8601 time with its offset, "

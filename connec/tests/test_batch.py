@@ -197,3 +197,27 @@ def test_a_batch_without_credentials_is_401_and_runs_nothing(invoicer):
 
     assert response.status_code == 401
     assert Record.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "//[unclosed/api/v2/{group_id}/invoices",
+        "//elsewhere.test/api/v2/{group_id}/invoices",
+    ],
+)
+def test_an_operation_url_naming_a_host_is_refused_and_nothing_is_run(
+    invoicer, ledger, address
+):
+    operation = create(invoicer.group_id)
+    operation["url"] = address.format(group_id=invoicer.group_id)
+
+    response = run(invoicer, [create(invoicer.group_id), operation])
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_batch"
+    assert error["source"] == {"pointer": "/ops/1/url"}
+    assert Record.objects.count() == 0
+    assert Record.history.count() == 0
+    assert Delivery.objects.count() == 0

@@ -264,6 +264,40 @@ def test_a_bad_filter_is_400_saying_where_and_what_was_found(invoicer, text, det
     }
 
 
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        # More digits than Python reads into an integer.
+        (
+            "annual_revenue eq " + "9" * 5000,
+            f"At character 19 of $filter: the number {'9' * 20}… is too large",
+        ),
+        # Past the largest float.
+        (
+            "annual_revenue in [1, " + "9" * 400 + ".5]",
+            f"At character 23 of $filter: the number {'9' * 20}… is too large",
+        ),
+        (
+            "created_at gt '0001-01-01T00:00:00+01:00'",
+            "At character 15 of $filter: '0001-01-01T00:00:00+01:00' is out of the "
+            "range of dates",
+        ),
+    ],
+)
+def test_a_value_out_of_range_is_400(invoicer, text, detail):
+    error = error_of(invoicer, {"$filter": text})
+
+    assert error["code"] == "invalid_filter"
+    assert error["detail"] == detail
+
+
+def test_a_time_offset_postgresql_does_not_read_is_compared_in_utc(companies, invoicer):
+    # 2026-03-01T09:01:00Z: PostgreSQL itself refuses offsets past 15:59.
+    text = "created_at gt '2026-03-02T01:31:00+16:30'"
+
+    assert letters(invoicer, {"$filter": text}) == ["C", "D"]
+
+
 def test_an_invalid_regular_expression_is_400_in_postgresql_s_words(invoicer):
     error = error_of(invoicer, {"$filter": "name eq 'x' and name match /a(b/"})
 
@@ -333,6 +367,18 @@ def test_a_bad_orderby_is_400_saying_where(invoicer, orderby, detail):
         "detail": detail,
         "source": {"pointer": "$orderby"},
     }
+
+
+def test_an_orderby_on_too_many_fields_is_400(invoicer):
+    fields = ", ".join(f"field_{index}" for index in range(2000))
+
+    error = error_of(invoicer, {"$orderby": fields})
+
+    assert error["code"] == "invalid_orderby"
+    assert error["detail"] == (
+        f"At character {fields.index('field_32') + 1} of $orderby: at most "
+        f"{query.MAX_SORT_KEYS} fields can be sorted on"
+    )
 
 
 SORT_FIELDS = [

@@ -157,6 +157,7 @@ def test_an_invalid_scope_is_refused_with_the_field(admin, invoicer, scope, poin
         ({"since": "2026-02-30T10:00:00Z"}, "/since"),
         ({"since": "2026-12-01T25:00:00Z"}, "/since"),
         ({"since": "2026-12-01T10:00:00+99:00"}, "/since"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "/since"),
         ({"since": "2026-12-01T10:00:00Z", "until": "2026-13-01T00:00:00Z"}, "/until"),
     ],
 )
@@ -294,6 +295,23 @@ def test_an_invalid_choice_is_refused(admin, invoicer):
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "invalid_rollback"
     assert state(invoice)[1] == "ACTIVE"
+
+
+def test_a_window_with_an_offset_postgresql_does_not_read_is_read_in_utc(
+    admin, invoicer
+):
+    post_invoice(invoicer)
+
+    response = preview(
+        admin,
+        invoicer.group_id,
+        group_id=invoicer.group_id,
+        since="2000-01-01T00:00:00+23:59",
+        until="2100-01-01T00:00:00-23:59",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["rollbacks"]["since"] == "1999-12-31T00:01:00Z"
 
 
 def test_a_choice_for_a_record_outside_the_rollback_is_refused(admin, invoicer):

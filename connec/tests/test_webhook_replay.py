@@ -146,12 +146,31 @@ def test_an_app_cannot_replay_another_apps_delivery(
     assert webhook_receiver.requests == []
 
 
+def test_a_since_with_an_offset_postgresql_does_not_read_is_read_in_utc(
+    apps, dead_letters, webhook_receiver
+):
+    _, ledger = apps
+    # Three hours ago in UTC, with an offset PostgreSQL itself refuses (+16:30).
+    since = timezone.now() - datetime.timedelta(hours=3)
+    offset = datetime.timezone(datetime.timedelta(hours=16, minutes=30))
+
+    response = ledger.client().post(
+        REPLAY, {"since": since.astimezone(offset).isoformat()}, format="json"
+    )
+
+    assert response.status_code == 202
+    replayed = response.json()["replay"]["delivery_ids"]
+    assert sorted(replayed) == sorted(str(d.pk) for d in dead_letters[1:])
+
+
 @pytest.mark.parametrize(
     ("body", "pointer"),
     [
         ({"since": "yesterday"}, "/since"),
         ({"since": "2026-11-20T00:00:00"}, "/since"),
         ({"since": "2026-02-30T00:00:00Z"}, "/since"),
+        # Before the first moment once read in UTC.
+        ({"since": "0001-01-01T00:00:00+01:00"}, "/since"),
         ({"delivery_ids": []}, "/delivery_ids"),
         ({"delivery_ids": ["not-an-id"]}, "/delivery_ids/0"),
         ({"since": "2026-11-20T00:00:00Z", "delivery_ids": []}, None),

@@ -406,6 +406,61 @@ def test_a_sparse_put_merges_lines_by_id_and_keeps_the_others(invoicer):
     ]
 
 
+@pytest.mark.parametrize(
+    "line_id",
+    [
+        [{"id": ["L2"]}],
+        [{"id": "L2", "provider": {"name": "x"}}],
+    ],
+)
+def test_a_sparse_put_with_a_line_id_that_is_not_text_is_400(invoicer, line_id):
+    record_id = post(invoicer, "invoices", INVOICE).json()["invoices"]["id"]
+    before = counts()
+
+    response = put(
+        invoicer,
+        "invoices",
+        record_id,
+        {"lines": [{"id": line_id, "quantity": 3}], "opts": {"sparse": True}},
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_field"
+    assert error["source"] == {"pointer": "/invoices/lines/2/id"}
+    assert counts() == before
+    assert Record.objects.get().document["lines"] == INVOICE["lines"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "pointer", "longest"),
+    [
+        ({"id": "C" * 256}, "/people/id/0/id", 255),
+        (
+            {"id": "C-1", "provider": "p" * 101, "realm": "R1"},
+            "/people/id/0/provider",
+            100,
+        ),
+        (
+            {"id": "C-1", "provider": "crm", "realm": "r" * 201},
+            "/people/id/0/realm",
+            200,
+        ),
+    ],
+)
+def test_an_app_id_too_long_to_store_is_400(invoicer, ledger, entry, pointer, longest):
+    before = counts()
+
+    response = post(invoicer, "people", {**JANE, "id": [entry]})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["code"] == "invalid_field"
+    assert error["source"] == {"pointer": pointer}
+    assert f"at most {longest} characters" in error["detail"]
+    assert counts() == before
+
+
 # Archive
 
 
