@@ -41,7 +41,6 @@ class UnstorableText(ApiError):
             "again.",
             field=pointer or None,
         )
-        self.pointer = pointer
 
 
 def is_unstorable(text: str) -> bool:
@@ -101,7 +100,6 @@ def check_form(form, where="form field"):
     for name, values in form.lists():
         if is_unstorable(name) or any(map(is_unstorable, values)):
             raise UnstorableText(f"The {where} {name!r}")
-    return form
 
 
 _FORM = "application/x-www-form-urlencoded"

@@ -102,10 +102,10 @@ def basic_credentials(request) -> tuple[str, str]:
     except (binascii.Error, ValueError):
         raise _unauthenticated() from None
     try:
-        text = decoded.decode()
+        pair = decoded.decode()
     except UnicodeDecodeError:
-        text = decoded.decode("latin-1")
-    api_id, colon, api_key = text.partition(":")
+        pair = decoded.decode("latin-1")
+    api_id, colon, api_key = pair.partition(":")
     if not colon:
         raise _unauthenticated()
     return api_id, api_key
