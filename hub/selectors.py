@@ -100,41 +100,37 @@ def app_instance_for_listing(listing: AppListing, group_id: str) -> AppInstance 
     return app_instance
 
 
-def app_listing_authenticate_with_instance(
+def instance_of_credentials(
     api_id: str, api_key: str, group_id: str
-) -> tuple[AppListing, AppInstance | None] | None:
-    """``app_listing_authenticate`` and ``app_instance_for_listing``, in one statement.
+) -> tuple[str, list] | None:
+    """What selects the active instance ``group_id`` of the app these credentials
+    open, for a write that checks them in its own statement (``hotsql.insert_from``).
 
-    For a request that names its group as it comes in (a bill): ``None`` when
-    the credentials are not valid, else the listing and the active instance
-    ``group_id`` names, or ``None`` for the instance when there is none.
+    The tables and conditions (the listing ``l``, the instance ``i`` and its
+    organisation ``o``) and their parameters; ``None`` when ``api_id`` cannot
+    be a credential. They select nothing when the credentials are not valid or
+    the instance is not there.
     """
     if not _may_be_credential(api_id):
         return None
-    found = hotsql.fetch_one(
-        _LISTING_WITH_INSTANCE,
-        [group_id, list(AppInstance.ACTIVE_STATUSES), api_id],
-        AppListing,
-        AppInstance,
-        Organization,
-    )
-    if found is None or not _key_matches(found[0], api_key):
-        return None
-    listing, app_instance, organization = found
-    if app_instance is not None:
-        app_instance.organization = organization
-    return listing, app_instance
+    params = [
+        group_id,
+        list(AppInstance.ACTIVE_STATUSES),
+        api_id,
+        AppListing.digest(api_key),
+    ]
+    return _INSTANCE_OF_CREDENTIALS, params
 
 
-_LISTING_WITH_INSTANCE = (
-    f"SELECT {hotsql.columns(AppListing, 'l')}, {hotsql.columns(AppInstance, 'i')}, "
-    f"{hotsql.columns(Organization, 'o')} "
-    f"FROM {AppListing._meta.db_table} l "
-    f"LEFT JOIN ({AppInstance._meta.db_table} i "
-    f"JOIN {Organization._meta.db_table} o ON o.id = i.organization_id) "
-    "ON i.uid = %s AND i.app_id = l.app_id AND o.tenant_id = l.tenant_id "
-    "AND i.status = ANY(%s) "
-    "WHERE l.api_id = %s AND l.enabled"
+# PostgreSQL compares the key's digest: its timing could only tell how much of
+# a SHA-256 digest matches, which says nothing of the key.
+_INSTANCE_OF_CREDENTIALS = (
+    f"{AppListing._meta.db_table} l "
+    f"JOIN {AppInstance._meta.db_table} i ON i.app_id = l.app_id "
+    "AND i.uid = %s AND i.status = ANY(%s) "
+    f"JOIN {Organization._meta.db_table} o ON o.id = i.organization_id "
+    "AND o.tenant_id = l.tenant_id "
+    "WHERE l.api_id = %s AND l.enabled AND l.api_key_digest = %s"
 )
 
 

@@ -6,7 +6,8 @@ The few reads that nearly every API request makes (the caller's credentials, the
 app instance a write names) are written once as SQL over the models' own columns
 and come back as the same instances the ORM would build, related ones included;
 the rows a busy endpoint inserts on every request (an app's bills) go in the
-same way. Everything else goes through the ORM.
+same way, in the same statement as the read they depend on where they can.
+Everything else goes through the ORM.
 
 Each statement is also prepared once per database session (``PREPARE``), so
 PostgreSQL plans it once: planning a join of several tables can cost more than
@@ -82,6 +83,39 @@ def insert(instance):
     return instance
 
 
+def insert_from(instance, taken: dict[str, str], source: str, params) -> bool:
+    """Insert ``instance`` with the fields ``taken`` from the row ``source`` selects.
+
+    One statement reads and writes: ``taken`` maps field names to expressions
+    (without placeholders) over the tables of ``source``, the text after
+    ``FROM``: joins and ``WHERE``, with ``params`` for its placeholders. It must
+    select one row at most. The other fields are sent as ``insert`` sends them.
+    Returns ``True`` and gives the instance its primary key and the values it
+    took; returns ``False``, having inserted nothing, when ``source`` selects no
+    row.
+
+    As the first statement of a request it checks the connection, as reads do,
+    and is sent once more on a new connection when the first proves broken. The
+    instance must therefore hold a unique value chosen before the call (a uid),
+    so that a statement stored just before the connection broke is refused
+    rather than stored twice.
+    """
+    db = _database()
+    model = type(instance)
+    sql, fields, returned = _inserting_from(model, tuple(taken.items()), source)
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields
+    ]
+    row = _run(db, sql, [*values, *params], lambda cursor: cursor.fetchone())
+    if row is None:
+        return False
+    for field, value in zip(returned, row, strict=True):
+        setattr(instance, field.attname, value)
+    instance._state.adding = False
+    instance._state.db = db.alias
+    return True
+
+
 def _database():
     # The connection itself: each attribute read through django.db.connection
     # looks the connection up again, and a query here reads a dozen of them.
@@ -104,6 +138,32 @@ def _inserting(model):
         f'RETURNING "{meta.pk.column}"'
     )
     return sql, fields
+
+
+@functools.cache
+def _inserting_from(model, taken, source):
+    """The INSERT … SELECT of ``insert_from``: the fields sent, those returned."""
+    meta = model._meta
+    expressions = dict(taken)
+    fields, columns, selected = [], [], []
+    for field in meta.local_concrete_fields:
+        if field.primary_key and field.db_returning:
+            continue
+        columns.append(f'"{field.column}"')
+        if field.attname in expressions:
+            selected.append(expressions.pop(field.attname))
+        else:
+            selected.append("%s")
+            fields.append(field)
+    if expressions:
+        raise ValueError(f"{meta.label} has no fields {sorted(expressions)}")
+    returned = [meta.pk, *(meta.get_field(name) for name, _ in taken)]
+    returning = ", ".join(f'"{field.column}"' for field in returned)
+    sql = (
+        f'INSERT INTO "{meta.db_table}" ({", ".join(columns)}) '
+        f"SELECT {', '.join(selected)} FROM {source} RETURNING {returning}"
+    )
+    return sql, fields, returned
 
 
 def _run(db, sql, params, fetch):

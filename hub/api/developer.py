@@ -176,7 +176,8 @@ class DeveloperApiView(View):
         return handler(request, *args, **kwargs)
 
     def authenticated(self, request):
-        """The listing of the app calling; a view may read more in the same query."""
+        """The listing of the app calling; a view may read more in the same query,
+        or check the credentials in its own statement and answer ``None``."""
         return listing_authenticated(request)
 
     def group_id(self):
@@ -234,37 +235,33 @@ class BillList(DeveloperApiView):
         return envelope([representation.bill_json(bill) for bill in bills])
 
     def authenticated(self, request):
-        """A new bill names its group: its instance is read with the credentials."""
-        self.read = None
-        if request.method != "POST":
-            return super().authenticated(request)
+        """A new bill in order is written by the statement that checks the credentials.
+
+        Anything not in order (credentials, group, a field) is found out and
+        answered the ordinary way: authentication first, then ``bill_create``.
+        """
+        self.submitted = None
+        if request.method == "POST":
+            self.submitted = self._submit(request)
+            if self.submitted is not None:
+                return None
+        return super().authenticated(request)
+
+    def _submit(self, request):
         api_id, api_key = basic_credentials(request)
         try:
             attributes = submitted_attributes(request, "bill", self.ATTRIBUTES)
         except Refused:
-            # Answered once the credentials are known good, as for any request.
-            return super().authenticated(request)
-        group_id = attributes["group_id"]
-        if not isinstance(group_id, str) or not group_id.strip():
-            return super().authenticated(request)
-        found = selectors.app_listing_authenticate_with_instance(
-            api_id, api_key, group_id
+            return None
+        return billing_services.bill_submit(
+            api_id=api_id, api_key=api_key, **attributes
         )
-        if found is None:
-            raise _unauthenticated()
-        listing, app_instance = found
-        self.read = attributes, app_instance
-        return listing
 
     def post(self, request):
-        if self.read is None:
+        bill = self.submitted
+        if bill is None:
             attributes = submitted_attributes(request, "bill", self.ATTRIBUTES)
             bill = billing_services.bill_create(listing=self.listing, **attributes)
-        else:
-            attributes, app_instance = self.read
-            bill = billing_services.bill_create(
-                listing=self.listing, app_instance=app_instance, **attributes
-            )
         return envelope(representation.bill_json(bill))
 
 

@@ -15,7 +15,7 @@ from django.utils import dateparse
 from django.utils.timezone import now
 
 from hub import selectors as hub_selectors
-from hub.models import AppListing
+from hub.models import AppInstance, AppListing
 from maestrano import hotsql
 
 from .currencies import ISO_4217_CODES
@@ -165,16 +165,11 @@ def _parse_time(value):
     return moment
 
 
-# Passed for ``app_instance`` when the caller has not read it.
-UNREAD = object()
-
-
-def _app_instance(fields, listing, group_id, app_instance=UNREAD):
+def _app_instance(fields, listing, group_id):
     if _absent(group_id):
         fields.fail("group_id", "blank")
         return None
-    if app_instance is UNREAD:
-        app_instance = hub_selectors.app_instance_for_listing(listing, str(group_id))
+    app_instance = hub_selectors.app_instance_for_listing(listing, str(group_id))
     if app_instance is None:
         fields.fail("group_id", "group_unknown")
     return app_instance
@@ -191,29 +186,78 @@ def bill_create(
     period_started_at=None,
     period_ended_at=None,
     third_party=None,
-    app_instance=UNREAD,
 ) -> Bill:
     """Charge an active instance of the listing's app once; raise ``BillingError``.
-
-    ``app_instance`` is what ``hub.selectors.app_instance_for_listing`` answers
-    for ``group_id``, when the caller has read it already (with the credentials).
 
     The bill is one prepared INSERT, atomic on its own: no transaction is opened
     around it, which would cost two more round trips to the database on every
     bill, and the ORM does not compile it anew each time.
     """
     fields = _Fields()
-    app_instance = _app_instance(fields, listing, group_id, app_instance)
+    app_instance = _app_instance(fields, listing, group_id)
     default_currency = app_instance.organization.currency if app_instance else None
+    bill = _bill(
+        fields,
+        app_instance,
+        default_currency,
+        price_cents=price_cents,
+        description=description,
+        currency=currency,
+        units=units,
+        period_started_at=period_started_at,
+        period_ended_at=period_ended_at,
+        third_party=third_party,
+    )
+    fields.raise_if_any()
+
+    hotsql.insert(bill)
+    _log_submitted(bill, listing.api_id)
+    return bill
+
+
+def bill_submit(*, api_id: str, api_key: str, group_id, **attributes) -> Bill | None:
+    """Charge a group once in the statement that checks the app's credentials.
+
+    ``attributes`` are those of ``bill_create``. Returns ``None``, having written
+    nothing, unless everything is in order: the credentials, the group and
+    every field; ``bill_create`` then says what is not. Bills are the busiest
+    write of the Developer API, and one statement instead of a read and an
+    insert spares a round trip to the database and the loading of three rows.
+    """
+    if not isinstance(group_id, str) or _absent(group_id):
+        return None
+    fields = _Fields()
+    bill = _bill(fields, None, None, **attributes)
+    if fields.codes:
+        return None
+    taken = {"app_instance_id": "i.id"}
+    if bill.currency is None:
+        taken["currency"] = "o.currency"
+    source = hub_selectors.instance_of_credentials(api_id, api_key, group_id)
+    if source is None or not hotsql.insert_from(bill, taken, *source):
+        return None
+    # The instance as far as the statement knows it; its other fields load when read.
+    bill.app_instance = AppInstance.from_db(
+        bill._state.db, ["id", "uid"], [bill.app_instance_id, group_id]
+    )
+    _log_submitted(bill, api_id)
+    return bill
+
+
+def _bill(fields, app_instance, default_currency, **values) -> Bill:
     bill = Bill(
         app_instance=app_instance,
-        price_cents=fields.integer("price_cents", price_cents, required=True, lowest=1),
-        description=fields.text("description", description, required=True),
-        currency=fields.currency("currency", currency, default_currency),
-        units=fields.units("units", units),
-        period_started_at=fields.time("period_started_at", period_started_at),
-        period_ended_at=fields.time("period_ended_at", period_ended_at),
-        third_party=fields.boolean("third_party", third_party),
+        price_cents=fields.integer(
+            "price_cents", values["price_cents"], required=True, lowest=1
+        ),
+        description=fields.text("description", values["description"], required=True),
+        currency=fields.currency("currency", values.get("currency"), default_currency),
+        units=fields.units("units", values.get("units")),
+        period_started_at=fields.time(
+            "period_started_at", values.get("period_started_at")
+        ),
+        period_ended_at=fields.time("period_ended_at", values.get("period_ended_at")),
+        third_party=fields.boolean("third_party", values.get("third_party")),
     )
     if (
         bill.period_started_at
@@ -221,18 +265,18 @@ def bill_create(
         and bill.period_ended_at < bill.period_started_at
     ):
         fields.fail("period_ended_at", "period_reversed")
-    fields.raise_if_any()
+    return bill
 
-    hotsql.insert(bill)
+
+def _log_submitted(bill, api_id):
     logger.info(
         "bill submitted bill=%s group=%s app=%s price_cents=%s currency=%s",
         bill.uid,
-        app_instance.uid,
-        listing.api_id,
+        bill.app_instance.uid,
+        api_id,
         bill.price_cents,
         bill.currency,
     )
-    return bill
 
 
 @transaction.atomic

@@ -4,8 +4,8 @@ from . import views
 
 app_name = "sso"
 
-# Included at ``/hub/``. The session check ``api/v1/auth/saml/<uid>`` lives
-# elsewhere: nothing here matches one path segment after ``auth/saml/``.
+# Included at ``/hub/``, after the Developer API, whose session check
+# ``api/v1/auth/saml/<uid>`` matches person uids only: it shadows nothing here.
 urlpatterns = [
     re_path(r"^api/v1/auth/saml/?$", views.saml_sign_on, name="saml"),
     re_path(

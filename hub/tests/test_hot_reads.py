@@ -1,9 +1,14 @@
-"""The reads written as SQL give exactly what the ORM gives for the same rows."""
+"""The reads and writes written as SQL do exactly what the ORM does with the rows."""
 
+import psycopg2
+import pytest
+from django.db import connections
 from django.forms.models import model_to_dict
 
 from hub import selectors, services
 from hub.api import representation
+from hub.billing import services as billing_services
+from hub.billing.models import Bill
 from hub.models import AppInstance, AppListing, Membership
 from hub.tests.factories import (
     AppInstanceFactory,
@@ -11,6 +16,8 @@ from hub.tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from hub.tests.personas import same_app_on_another_tenant
+from maestrano import launcher
 from maestrano.testing import app_setup
 
 GROUPS = "/hub/api/v1/account/groups"
@@ -115,7 +122,6 @@ def test_the_group_list_needs_the_right_key_and_may_be_empty(invoicer):
 def test_an_inserted_bill_is_stored_as_save_would_store_it(invoicer):
     from decimal import Decimal
 
-    from hub.billing.models import Bill
     from maestrano import hotsql
 
     app_instance = AppInstance.objects.get(uid=invoicer.group_id)
@@ -155,35 +161,108 @@ def test_an_unfiltered_group_list_is_one_statement(invoicer, django_assert_num_q
     assert [group["id"] for group in response.json()["data"]] == [invoicer.group_id]
 
 
-def test_the_instance_read_with_the_credentials_is_the_one_read_alone(
+def _submitted(invoicer, group_id, api_key=None, **attributes):
+    return billing_services.bill_submit(
+        api_id=invoicer.api_id,
+        api_key=invoicer.api_key if api_key is None else api_key,
+        group_id=group_id,
+        **{"price_cents": 2500, "description": "Seats", **attributes},
+    )
+
+
+def test_a_submitted_bill_is_stored_as_bill_create_stores_it(organization, invoicer):
+    organization.currency = "NZD"
+    organization.save(update_fields=["currency"])
+
+    submitted = _submitted(invoicer, invoicer.group_id)
+    created = billing_services.bill_create(
+        listing=invoicer.listing,
+        group_id=invoicer.group_id,
+        price_cents=2500,
+        description="Seats",
+    )
+
+    stored = Bill.objects.get(pk=submitted.pk)
+    assert _fields(stored) == _fields(submitted)
+    assert not submitted._state.adding
+    differing = {"id", "uid", "created_at", "updated_at"}
+    assert {
+        name: value for name, value in _fields(stored).items() if name not in differing
+    } == {
+        name: value
+        for name, value in _fields(Bill.objects.get(pk=created.pk)).items()
+        if name not in differing
+    }
+    # the organisation's currency, taken by the statement
+    assert stored.currency == "NZD"
+    # the instance's other fields load when read
+    assert submitted.app_instance.uid == invoicer.group_id
+    assert submitted.app_instance.organization_id == organization.pk
+
+
+def test_a_bill_not_in_order_is_not_submitted_and_nothing_is_written(
     organization, invoicer, ledger
 ):
-    listing, app_instance = selectors.app_listing_authenticate_with_instance(
-        invoicer.listing.api_id, invoicer.api_key, invoicer.group_id
+    terminated = AppInstanceFactory(
+        app=invoicer.listing.app,
+        organization=organization,
+        status=AppInstance.Status.TERMINATED,
     )
-    alone = selectors.app_instance_for_listing(invoicer.listing, invoicer.group_id)
+    elsewhere = same_app_on_another_tenant(invoicer)
 
-    assert _fields(listing) == _fields(AppListing.objects.get(pk=invoicer.listing.pk))
-    assert _fields(app_instance) == _fields(alone)
-    assert _fields(app_instance.organization) == _fields(organization)
-    # another app's group, and a wrong key
-    assert selectors.app_listing_authenticate_with_instance(
-        invoicer.listing.api_id, invoicer.api_key, ledger.group_id
-    ) == (listing, None)
-    assert (
-        selectors.app_listing_authenticate_with_instance(
-            invoicer.listing.api_id, "not-the-key", invoicer.group_id
-        )
-        is None
-    )
+    refused = {
+        "wrong key": _submitted(invoicer, invoicer.group_id, api_key="not-the-key"),
+        "another app's group": _submitted(invoicer, ledger.group_id),
+        "terminated group": _submitted(invoicer, terminated.uid),
+        "another tenant's group": _submitted(invoicer, elsewhere.group_id),
+        "no group": _submitted(invoicer, " "),
+        "group not text": _submitted(invoicer, 7),
+        "invalid field": _submitted(invoicer, invoicer.group_id, price_cents=0),
+        "unknown currency": _submitted(invoicer, invoicer.group_id, currency="XXZ"),
+    }
+
+    assert refused == dict.fromkeys(refused)
+    assert Bill.objects.count() == 0
 
 
-def test_a_bill_is_two_statements(invoicer, django_assert_num_queries):
+def test_a_disabled_listing_submits_no_bill(invoicer):
+    AppListing.objects.filter(pk=invoicer.listing.pk).update(enabled=False)
+
+    assert _submitted(invoicer, invoicer.group_id) is None
+    assert Bill.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bill_is_submitted_again_on_a_new_connection_when_the_old_one_died(
+    invoicer,
+):
+    _submitted(invoicer, invoicer.group_id)  # the session prepares the statement
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with (
+        psycopg2.connect(
+            launcher.database_url(connections["default"].settings_dict)
+        ) as other,
+        other.cursor() as cursor,
+    ):
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    bill = _submitted(invoicer, invoicer.group_id, description="After")
+
+    assert bill is not None
+    assert list(Bill.objects.values_list("description", flat=True).order_by("pk")) == [
+        "Seats",
+        "After",
+    ]
+
+
+def test_a_bill_is_one_statement(invoicer, django_assert_num_queries):
     client = invoicer.client()
     body = {"group_id": invoicer.group_id, "price_cents": 100, "description": "SMS"}
     client.post("/hub/api/v1/account/bills", body)  # prepares the statements
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         response = client.post("/hub/api/v1/account/bills", body)
 
     assert response.json()["data"]["price_cents"] == 100
