@@ -1,7 +1,7 @@
 """``hub_dev_api``: bills created and groups listed through the Developer API.
 
 Two figures, each beside PostgreSQL alone doing the same work from as many
-connections as there are HTTP clients:
+connections as there are HTTP clients, the two taking turns:
 
 - bill creation over HTTP (authentication, validation, the bill row) against the
   same row inserted by psycopg2 into a scratch table, one transaction each;
@@ -21,13 +21,18 @@ from hub.models import AppInstance
 from maestrano import launcher
 
 from .client import KeepAliveClient
-from .measure import BenchmarkFailed, Figure, writes_per_second
+from .measure import BenchmarkFailed, Figure, rates_in_turns
 from .scratch import scratch_table
 
 NAME = "hub_dev_api"
 TARGET = 0.20
 CLIENTS = 8
+ROUNDS = 3
 BILL = {"price_cents": 2500, "description": "Monthly seats", "currency": "USD"}
+BILL_COLUMNS = (
+    "id bigserial PRIMARY KEY, uid varchar(32) UNIQUE, price_cents bigint, "
+    "currency varchar(3), description text, created_at timestamptz"
+)
 
 
 def run(*, base_url: str, seconds: float, progress) -> list[Figure]:
@@ -35,40 +40,59 @@ def run(*, base_url: str, seconds: float, progress) -> list[Figure]:
     invoicer = demo_load()["apps"]["invoicer"]
     api = f"{base_url.rstrip('/')}/hub/api/v1/account"
     dsn = launcher.database_url(connection.settings_dict)
+    app_id = AppInstance.objects.get(uid=invoicer["group_id"]).app_id
     created = []
     try:
-        bills = writes_per_second(
-            lambda: _ApiClient(api, invoicer, created, _bill_create),
-            threads=CLIENTS,
-            seconds=seconds,
-            progress=progress,
-            label=f"{NAME} bills api",
-        )
-        bills_ceiling = _insert_ceiling(dsn, seconds, progress)
+        with scratch_table(dsn, NAME, BILL_COLUMNS) as table:
+            bills = _in_turns(
+                {
+                    "bills api": lambda: _ApiClient(
+                        api, invoicer, created, _bill_create
+                    ),
+                    "bills ceiling": lambda: _ScratchInserter(dsn, table),
+                },
+                seconds,
+                progress,
+            )
     finally:
         progress(f"{NAME}: deleting {len(created)} bills")
         Bill.objects.filter(uid__in=created).delete()
-
-    groups = writes_per_second(
-        lambda: _ApiClient(api, invoicer, created, _groups_list),
-        threads=CLIENTS,
-        seconds=seconds,
-        progress=progress,
-        label=f"{NAME} groups api",
+    groups = _in_turns(
+        {
+            "groups api": lambda: _ApiClient(api, invoicer, created, _groups_list),
+            "groups ceiling": lambda: _GroupsReader(dsn, app_id),
+        },
+        seconds,
+        progress,
     )
-    app_id = AppInstance.objects.get(uid=invoicer["group_id"]).app_id
-    groups_ceiling = writes_per_second(
-        lambda: _GroupsReader(dsn, app_id),
-        threads=CLIENTS,
-        seconds=seconds,
-        progress=progress,
-        label=f"{NAME} groups ceiling",
-    )
-
     return [
-        Figure(f"{NAME}.bill_create", bills, "requests/s", bills_ceiling, TARGET),
-        Figure(f"{NAME}.groups_list", groups, "requests/s", groups_ceiling, TARGET),
+        Figure(
+            f"{NAME}.bill_create",
+            bills["bills api"],
+            "requests/s",
+            bills["bills ceiling"],
+            TARGET,
+        ),
+        Figure(
+            f"{NAME}.groups_list",
+            groups["groups api"],
+            "requests/s",
+            groups["groups ceiling"],
+            TARGET,
+        ),
     ]
+
+
+def _in_turns(openers, seconds, progress):
+    # Each figure and its ceiling take turns; together they last twice ``seconds``.
+    return rates_in_turns(
+        openers,
+        rounds=ROUNDS,
+        threads=CLIENTS,
+        seconds=seconds,
+        progress=progress,
+        label=NAME,
+    )
 
 
 def _bill_create(client):
@@ -148,18 +172,3 @@ class _GroupsReader:
 
     def close(self):
         self.connection.close()
-
-
-def _insert_ceiling(dsn, seconds, progress):
-    columns = (
-        "id bigserial PRIMARY KEY, uid varchar(32) UNIQUE, price_cents bigint, "
-        "currency varchar(3), description text, created_at timestamptz"
-    )
-    with scratch_table(dsn, NAME, columns) as table:
-        return writes_per_second(
-            lambda: _ScratchInserter(dsn, table),
-            threads=CLIENTS,
-            seconds=seconds,
-            progress=progress,
-            label=f"{NAME} bills ceiling",
-        )

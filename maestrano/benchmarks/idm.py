@@ -29,7 +29,7 @@ from django.utils.timezone import now
 from hub import services as hub_services
 
 from . import server, urls
-from .measure import BenchmarkFailed, Figure, writes_per_second
+from .measure import BenchmarkFailed, Figure, rates_in_turns
 
 NAME = "idm"
 UNIT = "requests/s"
@@ -149,28 +149,19 @@ class _Request:
 def _rates_side_by_side(
     base_url, endpoint, bare_view, expected, seconds, progress, label
 ):
-    """Return the rates of ``endpoint`` and of its bare view, in requests/s.
-
-    The two take turns, ``ROUNDS`` times each for an equal share of ``seconds``,
-    so that a neighbour's burst of work on a shared machine weighs on both.
-    """
-    share = seconds / ROUNDS
-    endpoint_rates, bare_rates = [], []
-    for round_number in range(1, ROUNDS + 1):
-        for request, rates, name in (
-            (endpoint, endpoint_rates, label),
-            (bare_view, bare_rates, f"{label} bare view"),
-        ):
-            rates.append(
-                writes_per_second(
-                    lambda request=request: _Caller(base_url, request, expected),
-                    threads=CLIENTS,
-                    seconds=share,
-                    progress=progress,
-                    label=f"{NAME} {name} {round_number}/{ROUNDS}",
-                )
-            )
-    return sum(endpoint_rates) / ROUNDS, sum(bare_rates) / ROUNDS
+    """Return the rates of ``endpoint`` and of its bare view, in requests/s."""
+    rates = rates_in_turns(
+        {
+            "endpoint": lambda: _Caller(base_url, endpoint, expected),
+            "bare view": lambda: _Caller(base_url, bare_view, expected),
+        },
+        rounds=ROUNDS,
+        threads=CLIENTS,
+        seconds=seconds,
+        progress=progress,
+        label=f"{NAME} {label}",
+    )
+    return rates["endpoint"], rates["bare view"]
 
 
 class _Caller:

@@ -125,3 +125,32 @@ def writes_per_second(
         raise BenchmarkFailed(f"{label}: {failures[0]}") from failures[0]
 
     return sum(counts) / (max(finished) - clock["started"])
+
+
+def rates_in_turns(
+    openers: dict[str, Callable[[], Writer]],
+    *,
+    rounds: int,
+    threads: int,
+    seconds: float,
+    progress: Callable[[str], None],
+    label: str,
+) -> dict[str, float]:
+    """Return the mean writes per second of each kind of writer in ``openers``.
+
+    The kinds take turns, ``rounds`` times each, for an equal share of
+    ``seconds``, so that a neighbour's burst of work on a shared machine weighs
+    on a figure and on its ceiling alike.
+    """
+    share = seconds / rounds
+    rates = {name: 0.0 for name in openers}
+    for round_number in range(1, rounds + 1):
+        for name, open_writer in openers.items():
+            rates[name] += writes_per_second(
+                open_writer,
+                threads=threads,
+                seconds=share,
+                progress=progress,
+                label=f"{label} {name} {round_number}/{rounds}",
+            )
+    return {name: total / rounds for name, total in rates.items()}
