@@ -23,6 +23,8 @@ class Figure:
     unit: str
     ceiling: float
     target: float
+    # What else a reader needs to judge the figure, such as the times it came from.
+    detail: str = ""
 
     @property
     def ratio(self) -> float:
@@ -33,7 +35,7 @@ class Figure:
         return self.ratio >= self.target
 
     def as_json(self) -> dict:
-        return {
+        figure = {
             "name": self.name,
             "value": round(self.value, 1),
             "unit": self.unit,
@@ -42,13 +44,17 @@ class Figure:
             "target": self.target,
             "met": self.met,
         }
+        if self.detail:
+            figure["detail"] = self.detail
+        return figure
 
     def line(self) -> str:
         verdict = "met" if self.met else "NOT met"
-        return (
+        line = (
             f"{self.name}: {self.value:.1f} {self.unit}, ceiling {self.ceiling:.1f} "
             f"{self.unit}, ratio {self.ratio:.3f} (target {self.target:.2f}, {verdict})"
         )
+        return f"{line}; {self.detail}" if self.detail else line
 
 
 class Writer(Protocol):

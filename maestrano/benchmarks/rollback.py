@@ -65,6 +65,10 @@ def run(*, base_url: str, seconds: float, progress) -> list[Figure]:
             UNIT,
             len(created) / write_seconds,
             TARGET,
+            detail=(
+                f"{len(created):,} records written in {write_seconds:.2f} s, "
+                f"rolled back in {rollback_seconds:.2f} s"
+            ),
         )
     ]
 

@@ -1,5 +1,6 @@
 import io
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -101,3 +102,49 @@ def test_hub_dev_api_prints_two_figures_and_leaves_no_bill_behind(live_server):
     assert all(figure["value"] > 0 and figure["ceiling"] > 0 for figure in figures)
     assert Bill.objects.count() == 0
     assert scratch_tables() == 0
+
+
+def test_a_figure_may_say_what_it_came_from():
+    figure = Figure(
+        "rollback",
+        500.0,
+        "records/s",
+        1000.0,
+        0.5,
+        detail="100 records written in 0.1 s, rolled back in 0.2 s",
+    )
+
+    assert figure.line() == (
+        "rollback: 500.0 records/s, ceiling 1000.0 records/s, ratio 0.500 "
+        "(target 0.50, met); 100 records written in 0.1 s, rolled back in 0.2 s"
+    )
+    assert figure.as_json()["detail"] == figure.detail
+
+
+def test_rollback_prints_both_times_and_leaves_nothing_behind(
+    transactional_db, monkeypatch
+):
+    from connec.models import Rollback
+    from maestrano.benchmarks import rollback
+
+    monkeypatch.setattr(rollback, "RECORDS", 100)
+
+    (line,) = run_benchmark("rollback", "--url", "http://127.0.0.1:9", "--json")
+
+    figure = json.loads(line)
+    assert (figure["name"], figure["unit"], figure["target"]) == (
+        "rollback",
+        "records/s",
+        0.5,
+    )
+    written, rolled_back = re.fullmatch(
+        r"100 records written in ([0-9.]+) s, rolled back in ([0-9.]+) s",
+        figure["detail"],
+    ).groups()
+    # the times the rates came from, to their printed hundredths of a second
+    assert 100 / figure["ceiling"] == pytest.approx(float(written), abs=0.01)
+    assert 100 / figure["value"] == pytest.approx(float(rolled_back), abs=0.01)
+    assert Record.objects.count() == 0
+    assert Record.history.count() == 0
+    assert Delivery.objects.count() == 0
+    assert Rollback.objects.count() == 0
