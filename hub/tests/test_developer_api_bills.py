@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from hub.api.representation import iso_time
 from hub.billing.models import Bill
 from hub.billing.tests.factories import BillFactory
+from hub.models import AppInstance
 from hub.tests.personas import same_app_on_another_tenant
 
 BILLS = "/hub/api/v1/account/bills"
@@ -366,3 +367,41 @@ def test_unexpected_failures_are_hidden(invoicer, monkeypatch):
         },
         "data": {},
     }
+
+
+def _terminated(setup):
+    setup.instance.status = AppInstance.Status.TERMINATED
+    setup.instance.save()
+    return setup
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        pytest.param(same_app_on_another_tenant, id="same-app-on-another-tenant"),
+        pytest.param(_terminated, id="terminated"),
+    ],
+)
+@pytest.mark.parametrize(
+    "content_type", [FORM, "application/json"], ids=["form", "json"]
+)
+def test_create_bill_refuses_a_group_it_may_not_charge(invoicer, group, content_type):
+    # given the app's instance on another marketplace, or its own one terminated
+    fields = {
+        "group_id": group(invoicer).group_id,
+        "price_cents": 100,
+        "description": "x",
+    }
+    body = urlencode(fields) if content_type == FORM else json.dumps(fields)
+
+    # when the invoicer bills it over HTTP
+    response = invoicer.client().post(BILLS, data=body, content_type=content_type)
+
+    # then the group cannot be charged and nothing is billed
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "errors": {"group_id": ["does not exist or cannot be charged by your service"]},
+        "data": {},
+    }
+    assert Bill.objects.count() == 0

@@ -6,6 +6,7 @@ import pytest
 from hub.api.representation import iso_time
 from hub.billing.models import Bill, RecurringBill
 from hub.billing.tests.factories import RecurringBillFactory
+from hub.models import AppInstance
 from hub.tests.personas import same_app_on_another_tenant
 
 RECURRING_BILLS = "/hub/api/v1/account/recurring_bills"
@@ -226,4 +227,63 @@ def test_delete_another_apps_recurring_bill_changes_nothing(invoicer, ledger):
     # then it is not found and stays active
     recurring_bill.refresh_from_db()
     assert response.status_code == 404
+    assert recurring_bill.status == RecurringBill.Status.ACTIVE
+
+
+def _terminated(setup):
+    setup.instance.status = AppInstance.Status.TERMINATED
+    setup.instance.save()
+    return setup
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        pytest.param(same_app_on_another_tenant, id="same-app-on-another-tenant"),
+        pytest.param(_terminated, id="terminated"),
+    ],
+)
+def test_create_recurring_bill_refuses_a_group_it_may_not_charge(invoicer, group):
+    # given the app's instance on another marketplace, or its own one terminated
+    fields = {
+        "group_id": group(invoicer).group_id,
+        "price_cents": 100,
+        "description": "x",
+        "initial_cents": 500,
+    }
+
+    # when the invoicer schedules a charge on it, with a set-up fee
+    response = invoicer.client().post(RECURRING_BILLS, data=fields, format="json")
+
+    # then it cannot be charged: nothing is scheduled, no fee billed
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "errors": {"group_id": ["does not exist or cannot be charged by your service"]},
+        "data": {},
+    }
+    assert RecurringBill.objects.count() == 0
+    assert Bill.objects.count() == 0
+
+
+def test_delete_the_same_apps_recurring_bill_on_another_tenant_changes_nothing(
+    invoicer,
+):
+    # given an active recurring bill of the same app on another marketplace
+    recurring_bill = RecurringBillFactory(
+        app_instance=same_app_on_another_tenant(invoicer).instance,
+        status=RecurringBill.Status.ACTIVE,
+    )
+
+    # when the invoicer deletes it with its own credentials
+    response = invoicer.client().delete(f"{RECURRING_BILLS}/{recurring_bill.uid}")
+
+    # then it does not exist for it and stays active
+    assert response.status_code == 404
+    assert response.json() == {
+        "success": False,
+        "errors": {"id": ["does not exist"]},
+        "data": {},
+    }
+    recurring_bill.refresh_from_db()
     assert recurring_bill.status == RecurringBill.Status.ACTIVE

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from hub.billing.models import Bill
+from hub.billing.models import Bill, RecurringBill
+from hub.billing.tests.factories import BillFactory, RecurringBillFactory
 
 BILLS = "/hub/api/v1/account/bills"
 REFUSED = {"success": False, "errors": {"authentication": ["Invalid API token"]}}
@@ -131,3 +132,73 @@ def test_apps_post_without_a_csrf_token(invoicer):
 
     assert response.status_code == 200
     assert Bill.objects.get().description == "SMS"
+
+
+# Every route and method of the Developer API, with the ids it names.
+ROUTES = [
+    ("get", "ping"),
+    ("get", "account/users"),
+    ("get", "account/users/{user}"),
+    ("get", "account/groups"),
+    ("get", "account/groups/{group}"),
+    ("get", "account/bills"),
+    ("get", "account/bills/{bill}"),
+    ("post", "account/bills"),
+    ("delete", "account/bills/{bill}"),
+    ("get", "account/recurring_bills"),
+    ("get", "account/recurring_bills/{recurring_bill}"),
+    ("post", "account/recurring_bills"),
+    ("delete", "account/recurring_bills/{recurring_bill}"),
+]
+
+
+def _billing_state():
+    return (
+        sorted(Bill.objects.values_list("uid", "status")),
+        sorted(RecurringBill.objects.values_list("uid", "status")),
+    )
+
+
+@pytest.mark.parametrize("credentials", ["none", "wrong_key"])
+@pytest.mark.parametrize(
+    ("method", "path"), ROUTES, ids=[f"{m}-{p}" for m, p in ROUTES]
+)
+def test_every_route_refuses_missing_or_wrong_credentials(
+    owner, invoicer, method, path, credentials
+):
+    # given a submitted bill and an active recurring bill of the app
+    bill = BillFactory(app_instance=invoicer.instance)
+    recurring_bill = RecurringBillFactory(
+        app_instance=invoicer.instance, status=RecurringBill.Status.ACTIVE
+    )
+    before = _billing_state()
+    client = APIClient()
+    if credentials == "wrong_key":
+        client.credentials(
+            HTTP_AUTHORIZATION=basic(f"{invoicer.api_id}:not-the-key".encode())
+        )
+    url = "/hub/api/v1/" + path.format(
+        user=owner.uid,
+        group=invoicer.group_id,
+        bill=bill.uid,
+        recurring_bill=recurring_bill.uid,
+    )
+    # a body that the app itself would have had accepted
+    body = {
+        "group_id": invoicer.group_id,
+        "price_cents": 100,
+        "description": "x",
+        "initial_cents": 500,
+    }
+
+    # when the client calls the route
+    response = getattr(client, method)(
+        url, body if method == "post" else None, format="json"
+    )
+
+    # then it is refused, shown nothing, and nothing changed
+    assert response.status_code == 401
+    assert response.json() == {**REFUSED, "data": {}}
+    assert response["WWW-Authenticate"] == 'Basic realm="maestrano"'
+    assert _billing_state() == before
+    assert before == ([(bill.uid, "submitted")], [(recurring_bill.uid, "active")])

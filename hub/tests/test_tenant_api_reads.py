@@ -1,4 +1,6 @@
 import base64
+import datetime
+import decimal
 
 import pytest
 from rest_framework.test import APIClient
@@ -320,3 +322,213 @@ def test_a_membership_of_another_base_is_not_found(frontends, people):
     )
 
     assert response.status_code == 404
+
+
+def _z(moment):
+    """A time as the Tenant API writes it: ISO 8601 in UTC, with a ``Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_an_app_is_shown_in_the_catalogue_of_its_own_tenant_only(frontends):
+    # given an app offered on the first frontend, and one it disabled
+    first, second, third = frontends
+    app = AppFactory(nid="invoicer", name="Invoicer", description="Sends invoices")
+    app_listing_create(app, first.tenant)
+    withdrawn = AppFactory(nid="ledger")
+    app_listing_create(withdrawn, first.tenant, enabled=False)
+
+    # when each frontend asks for them
+    shown = first.client().get(f"{API}/apps/{app.uid}")
+    disabled = first.client().get(f"{API}/apps/{withdrawn.uid}")
+    sharing = second.client().get(f"{API}/apps/{app.uid}")
+    elsewhere = third.client().get(f"{API}/apps/{app.uid}")
+
+    # then only the first sees the app it offers, every attribute of it
+    assert shown.status_code == 200
+    assert shown.json() == {
+        "data": {
+            "type": "apps",
+            "id": app.uid,
+            "attributes": {
+                "nid": "invoicer",
+                "name": "Invoicer",
+                "description": "Sends invoices",
+                "created_at": _z(app.created_at),
+            },
+            "relationships": {},
+            "links": {"self": f"{API}/apps/{app.uid}"},
+        }
+    }
+    assert disabled.status_code == 404
+    assert [sharing.status_code, elsewhere.status_code] == [404, 404]
+    assert elsewhere.json() == {
+        "errors": [
+            {
+                "status": "404",
+                "code": "not_found",
+                "title": "Not found",
+                "detail": f"No apps has the id {app.uid}.",
+            }
+        ]
+    }
+
+
+def test_an_invite_is_shown_with_every_attribute(frontends, acme, people):
+    # given a pending invite to a team of Acme, sent by the owner
+    first, _, third = frontends
+    team = TeamFactory(organization=acme, name="Accounts")
+    invite = services.invite_create(
+        actor=people.owner, organization=acme, email="new@example.test", team=team
+    )
+    invite = services.invite_send(
+        actor=people.owner, invite=invite, accept_url="https://x.test/{token}"
+    )
+
+    # when the tenant and the third frontend ask for it
+    shown = first.client().get(f"{API}/orga_invites/{invite.pk}")
+    elsewhere = third.client().get(f"{API}/orga_invites/{invite.pk}")
+
+    # then the tenant sees it whole, the third frontend not at all
+    assert shown.status_code == 200
+    assert shown.json() == {
+        "data": {
+            "type": "orga_invites",
+            "id": str(invite.pk),
+            "attributes": {
+                "user_email": "new@example.test",
+                "user_role": "Member",
+                "status": "pending",
+                "organization_id": acme.uid,
+                "created_at": _z(invite.created_at),
+                "sent_at": _z(invite.sent_at),
+                "answered_at": None,
+                "expires_at": _z(invite.sent_at + datetime.timedelta(days=3)),
+            },
+            "relationships": {
+                "organization": {"data": {"type": "organizations", "id": acme.uid}},
+                "team": {"data": {"type": "teams", "id": str(team.pk)}},
+                "referrer": {"data": {"type": "users", "id": people.owner.uid}},
+                "user": {"data": None},
+            },
+            "links": {"self": f"{API}/orga_invites/{invite.pk}"},
+        }
+    }
+    assert elsewhere.status_code == 404
+    assert elsewhere.json()["errors"][0]["code"] == "not_found"
+
+
+def test_a_team_is_shown_with_its_members_and_apps(frontends, acme, people):
+    # given a team of Acme with two members and one app instance
+    team = TeamFactory(organization=acme, name="Accounts")
+    team.members.set([people.member, people.admin])
+    books = AppInstanceFactory(organization=acme, name="Books")
+    team.app_instances.set([books])
+
+    # when the tenant asks for it
+    response = frontends[0].client().get(f"{API}/teams/{team.pk}")
+
+    # then every attribute and relationship is shown, members in creation order
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {
+            "type": "teams",
+            "id": str(team.pk),
+            "attributes": {
+                "name": "Accounts",
+                "organization_id": acme.uid,
+                "created_at": _z(team.created_at),
+            },
+            "relationships": {
+                "organization": {"data": {"type": "organizations", "id": acme.uid}},
+                "users": {
+                    "data": [
+                        {"type": "users", "id": people.admin.uid},
+                        {"type": "users", "id": people.member.uid},
+                    ]
+                },
+                "app_instances": {"data": [{"type": "app_instances", "id": books.uid}]},
+            },
+            "links": {"self": f"{API}/teams/{team.pk}"},
+        }
+    }
+
+
+def test_a_bill_is_shown_with_every_attribute(frontends, acme):
+    # given a bill of an app instance of Acme
+    instance = AppInstanceFactory(organization=acme)
+    bill = Bill.objects.create(
+        app_instance=instance,
+        price_cents=1250,
+        currency="AUD",
+        units=decimal.Decimal("2.5"),
+        description="Seats",
+        third_party=True,
+        period_started_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+        period_ended_at=datetime.datetime(2026, 1, 31, 12, tzinfo=datetime.UTC),
+    )
+    bill.refresh_from_db()
+
+    # when the second frontend, which shares the base, asks for it
+    response = frontends[1].client().get(f"{API}/bills/{bill.uid}")
+
+    # then it sees each attribute as stored
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {
+            "type": "bills",
+            "id": bill.uid,
+            "attributes": {
+                "price_cents": 1250,
+                "currency": "AUD",
+                "units": "2.50",
+                "description": "Seats",
+                "status": "submitted",
+                "third_party": True,
+                "period_started_at": "2026-01-01T00:00:00Z",
+                "period_ended_at": "2026-01-31T12:00:00Z",
+                "created_at": _z(bill.created_at),
+            },
+            "relationships": {
+                "app_instance": {"data": {"type": "app_instances", "id": instance.uid}}
+            },
+            "links": {"self": f"{API}/bills/{bill.uid}"},
+        }
+    }
+
+
+def test_a_membership_is_shown_with_its_role_and_people(frontends, acme, people):
+    membership = Membership.objects.get(user=people.admin)
+
+    response = frontends[0].client().get(f"{API}/orga_relations/{membership.pk}")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {
+            "type": "orga_relations",
+            "id": str(membership.pk),
+            "attributes": {
+                "role": "Admin",
+                "user_id": people.admin.uid,
+                "organization_id": acme.uid,
+                "created_at": _z(membership.created_at),
+            },
+            "relationships": {
+                "user": {"data": {"type": "users", "id": people.admin.uid}},
+                "organization": {"data": {"type": "organizations", "id": acme.uid}},
+            },
+            "links": {"self": f"{API}/orga_relations/{membership.pk}"},
+        }
+    }
+
+
+def test_an_app_instance_of_another_base_is_not_found(frontends, acme):
+    instance = AppInstanceFactory(organization=acme, name="Books")
+
+    response = frontends[2].client().get(f"{API}/app_instances/{instance.uid}")
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["detail"] == (
+        f"No app_instances has the id {instance.uid}."
+    )

@@ -410,3 +410,51 @@ def globex_books(frontends, people):
         tenant=frontends[0].tenant, name="Globex", owner=people.admin
     )
     return AppInstanceFactory(organization=globex, name="Books")
+
+
+def test_the_relationship_endpoint_reads_the_team_apps(frontends, people, team, books):
+    # given a team limited to one of two app instances of Acme
+    AppInstanceFactory(organization=team.organization, name="Payroll")
+    services.team_app_instances_set(
+        actor=people.owner, team=team, app_instances=[books]
+    )
+
+    # when the tenant reads the team's app instances
+    response = (
+        frontends[0].client().get(f"{API}/teams/{team.pk}/relationships/app_instances")
+    )
+
+    # then it gets the linkage of that one, with its links
+    assert response.status_code == 200
+    assert response.json() == {
+        **_linkage("app_instances", books),
+        "links": {
+            "self": f"/hub/api/mnoe/v2/teams/{team.pk}/relationships/app_instances",
+            "related": f"/hub/api/mnoe/v2/teams/{team.pk}",
+        },
+    }
+
+
+@pytest.mark.parametrize("name", ["users", "app_instances"])
+def test_another_tenants_base_does_not_reach_the_team_relationships(
+    frontends, people, team, books, name
+):
+    # given the team's members and apps, and the third frontend (another base)
+    services.team_app_instances_set(
+        actor=people.owner, team=team, app_instances=[books]
+    )
+    before = _team_state(team)
+    url = f"{API}/teams/{team.pk}/relationships/{name}"
+    client = frontends[2].client()
+
+    # when it reads the list and tries to empty it, naming the owner
+    read = client.get(url)
+    emptied = client.patch(
+        url, {"data": [], "meta": {"acting_user_id": people.owner.uid}}, format="json"
+    )
+
+    # then the team is not found and stays as it was
+    assert (read.status_code, emptied.status_code) == (404, 404)
+    assert emptied.json()["errors"][0]["code"] == "not_found"
+    assert _team_state(team) == before
+    assert before == ("Accounts", [people.member.pk], [books.pk])

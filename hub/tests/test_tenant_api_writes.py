@@ -8,7 +8,7 @@ from hub.tests.factories import (
     app_listing_create,
     personas_for,
 )
-from hub.tests.tenant_api import API
+from hub.tests.tenant_api import API, session_client
 
 JSONAPI = "application/vnd.api+json"
 
@@ -420,3 +420,118 @@ def test_a_null_external_id_is_refused_and_nothing_changes(frontends, acme, peop
     assert error["code"] == "invalid_attribute"
     assert error["source"] == {"pointer": "/data/attributes/external_id"}
     assert Organization.objects.values().get(pk=acme.pk) == before
+
+
+def test_another_base_cannot_rename_the_organization(frontends, acme, people):
+    before = Organization.objects.values().get(pk=acme.pk)
+
+    response = _send(
+        frontends[2].client(),
+        "patch",
+        f"{API}/organizations/{acme.uid}",
+        {"name": "Renamed"},
+        actor=people.owner,
+    )
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+    assert Organization.objects.values().get(pk=acme.pk) == before
+
+
+def test_another_base_cannot_unfreeze(frontends, acme):
+    services.organization_freeze(organization=acme)
+
+    response = frontends[2].client().patch(f"{API}/organizations/{acme.uid}/unfreeze")
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+    acme.refresh_from_db()
+    assert acme.account_frozen is True
+
+
+def test_another_base_cannot_accept_an_invite(frontends, acme, people):
+    invite = _pending_invite(acme, people)
+
+    response = _send(
+        frontends[2].client(),
+        "patch",
+        f"{API}/orga_invites/{invite.pk}/accept",
+        {"user_id": people.outsider.uid},
+    )
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+    invite.refresh_from_db()
+    assert (invite.status, invite.answered_at) == (OrgaInvite.Status.PENDING, None)
+    assert not acme.memberships.filter(user=people.outsider).exists()
+
+
+def test_another_base_cannot_add_a_member(frontends, acme, people):
+    before = list(Membership.objects.values_list("pk", flat=True))
+
+    response = _send(
+        frontends[2].client(),
+        "post",
+        f"{API}/orga_relations",
+        {"role": "Member"},
+        actor=people.owner,
+        relationships={
+            "user": {"data": {"type": "users", "id": people.outsider.uid}},
+            "organization": {"data": {"type": "organizations", "id": acme.uid}},
+        },
+    )
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+    assert list(Membership.objects.values_list("pk", flat=True)) == before
+
+
+def test_another_base_cannot_provision_even_an_app_it_offers(frontends, acme, people):
+    # given an app offered on both the first and the third frontend
+    app = AppFactory(nid="invoicer")
+    app_listing_create(app, frontends[0].tenant)
+    app_listing_create(app, frontends[2].tenant)
+
+    # when the third frontend provisions it for Acme
+    response = _send(
+        frontends[2].client(),
+        "post",
+        f"{API}/app_instances/provision",
+        {"app_nid": "invoicer", "owner_id": acme.uid, "owner_type": "Organization"},
+    )
+
+    # then Acme is not found and has no instance
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+    assert AppInstance.objects.count() == 0
+
+
+@pytest.mark.parametrize("persona", ["member", "stranger"])
+def test_a_person_cannot_accept_an_invite_sent_to_someone_else(
+    frontends, acme, people, persona
+):
+    # given an invite to the outsider, and the session of a plain member of Acme
+    # or of the stranger of another base: neither is the invitee nor manages it
+    invite = _pending_invite(acme, people)
+    client = session_client(getattr(people, persona).sso_session)
+
+    # when that person accepts it, naming the outsider
+    response = _send(
+        client,
+        "patch",
+        f"{API}/orga_invites/{invite.pk}/accept",
+        {"user_id": people.outsider.uid},
+    )
+
+    # then the invite is not found: still pending, and nobody joined
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+    invite.refresh_from_db()
+    assert (invite.status, invite.user, invite.answered_at) == (
+        OrgaInvite.Status.PENDING,
+        None,
+        None,
+    )
+    assert sorted(acme.memberships.values_list("user_id", flat=True)) == sorted(
+        [people.owner.pk, people.admin.pk, people.member.pk]
+    )
