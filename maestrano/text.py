@@ -102,7 +102,8 @@ def check_form(form, where="form field"):
             raise UnstorableText(f"The {where} {name!r}")
 
 
-_FORM = "application/x-www-form-urlencoded"
+# Forms as browsers and HTTP clients send them; both decode into ``request.POST``.
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class UnstorableTextMiddleware:
@@ -123,7 +124,8 @@ class UnstorableTextMiddleware:
                 raise UnstorableText("The path")
             if _may_hold_nul(request.META.get("QUERY_STRING", "")):
                 check_form(request.GET, "query parameter")
-            if request.content_type == _FORM and _may_hold_nul(request.body):
+            # The body is read first, so that views may still read it after POST.
+            if request.content_type in _FORMS and _may_hold_nul(request.body):
                 check_form(request.POST)
         except UnstorableText as refused:
             if is_api_request(request):

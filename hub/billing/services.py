@@ -86,7 +86,7 @@ class _Fields:
 
     def units(self, field, value):
         if _absent(value):
-            return decimal.Decimal(1)
+            return decimal.Decimal("1.00")
         try:
             if isinstance(value, bool):
                 raise decimal.InvalidOperation

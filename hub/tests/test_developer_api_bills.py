@@ -405,3 +405,14 @@ def test_create_bill_refuses_a_group_it_may_not_charge(invoicer, group, content_
         "data": {},
     }
     assert Bill.objects.count() == 0
+
+
+def test_a_bill_without_units_is_answered_as_it_is_shown_later(invoicer):
+    client = invoicer.client()
+    fields = {"group_id": invoicer.group_id, "price_cents": 100, "description": "x"}
+
+    created = client.post(BILLS, fields, format="json").json()["data"]
+    shown = client.get(f"{BILLS}/{created['id']}").json()["data"]
+
+    assert created["units"] == "1.00"
+    assert created == shown

@@ -6,9 +6,11 @@ body: ``invalid_field`` pointing at a body field, ``invalid_parameter`` naming a
 query or form parameter.
 """
 
+import base64
 import json
 
 import pytest
+from django.test import Client
 
 from connec.models import Record, TransactionError
 from connec.tests.test_records_api import INVOICE, url
@@ -142,6 +144,24 @@ def test_a_form_with_a_nul_is_refused_and_bills_nothing(invoicer):
         "/hub/api/v1/account/bills",
         f"group_id={invoicer.group_id}&price_cents=100&description=SMS%00",
         content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
+    assert only_error(response)["code"] == "invalid_parameter"
+    assert "'description'" in only_error(response)["detail"]
+    assert Bill.objects.count() == 0
+
+
+@pytest.mark.parametrize("key", ["right", "wrong"])
+def test_a_multipart_form_with_a_nul_is_refused_and_bills_nothing(invoicer, key):
+    client = Client()
+    api_key = invoicer.api_key if key == "right" else "not-the-key"
+    token = base64.b64encode(f"{invoicer.api_id}:{api_key}".encode()).decode()
+
+    response = client.post(
+        "/hub/api/v1/account/bills",
+        {"group_id": invoicer.group_id, "price_cents": "1", "description": "d\x00"},
+        HTTP_AUTHORIZATION=f"Basic {token}",
     )
 
     assert response.status_code == 400
