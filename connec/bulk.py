@@ -26,6 +26,7 @@ from simple_history.signals import (
 from simple_history.utils import get_change_reason_from_object
 
 from hub.models import AppInstance
+from maestrano import hotsql
 
 from . import ids, services, webhooks
 from .history import current_write_context
@@ -128,7 +129,7 @@ def records_create(
             # that listings by creation time show them in the order they came.
             moment += _ONE_MICROSECOND
 
-        Record.objects.bulk_create(records)
+        hotsql.insert_rows(records)
         history_create(records)
         ExternalId.objects.bulk_create(
             [
@@ -184,7 +185,7 @@ def history_create(records, *, history_type="+"):
             using=None,
         )
         rows.append(row)
-    history.objects.bulk_create(rows)
+    hotsql.insert_rows(rows)
     for record, row in zip(records, rows, strict=True):
         post_create_historical_record.send(
             sender=history,

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from hub.models import AppInstance
-from maestrano import text
+from maestrano import hotsql, text
 from maestrano.errors import ApiErrors
 
 from . import bulk, collections, errors, ids, sharing, webhooks
@@ -156,11 +156,14 @@ def _save(record, app_instance, user):
     # The history row's author, as django-simple-history names it.
     record._history_user = user
     created = record._state.adding
-    record.skip_history_when_saving = True
-    try:
-        record.save()
-    finally:
-        del record.skip_history_when_saving
+    if created:
+        hotsql.insert_rows([record])
+    else:
+        record.skip_history_when_saving = True
+        try:
+            record.save()
+        finally:
+            del record.skip_history_when_saving
     bulk.history_create([record], history_type="+" if created else "~")
     webhooks.deliveries_create(record=record, origin=app_instance)
 

@@ -208,7 +208,7 @@ def _routed_delivery(record, recipient, organization):
 
 
 def _deliveries_store(deliveries):
-    deliveries = Delivery.objects.bulk_create(deliveries)
+    deliveries = hotsql.insert_rows(deliveries)
     pending = [d for d in deliveries if d.status == Delivery.Status.PENDING]
     if pending:
         _wake_after_commit(pending)

@@ -270,17 +270,18 @@ NOT_WRITERS = {
 WRITING_MODULES = (services, company, bulk, duplicates, rollback)
 
 # Statements that write the records table, and where each one is allowed: the
-# write service's save, the bulk creates, the rollback's bulk updates (with their
-# history rows), the merge's link to the kept record (its history row follows
-# in the archive), and the benchmarks deleting what they wrote.
+# write service's insert and save, the bulk creates, the rollback's bulk updates
+# (with their history rows), the merge's link to the kept record (its history row
+# follows in the archive), and the benchmarks deleting what they wrote.
 _RECORD_WRITE = re.compile(
     r"\bRecord\((?!\w)|\brecord\.save\(|Record\.objects\.(?:bulk_create|bulk_update|"
     r"create|get_or_create|update_or_create)\(|Record\.objects\.filter\([^\n]*\)\."
     r"(?:update|delete)\(|\.history\.bulk_history_create\(|"
+    r"hotsql\.insert_rows\(\[?records?\b|"
     r"UPDATE (?:\{Record\._meta\.db_table\}|connec_record)"
 )
 ALLOWED_RECORD_WRITES = {
-    "connec/services.py": 2,
+    "connec/services.py": 3,
     "connec/bulk.py": 2,
     "connec/rollback.py": 3,
     "connec/duplicates.py": 1,
