@@ -5,9 +5,10 @@ half a millisecond per query on a small machine, paid again on every request.
 The few reads that nearly every API request makes (the caller's credentials, the
 app instance a write names) are written once as SQL over the models' own columns
 and come back as the same instances the ORM would build, related ones included;
-the rows a busy endpoint inserts on every request (an app's bills) go in the
-same way, in the same statement as the read they depend on where they can.
-Everything else goes through the ORM.
+the rows busy endpoints insert on every request (an app's bills; a Connec!
+record with its history and its deliveries) go in the same way, in the same
+statement as the read they depend on where they can. Everything else goes
+through the ORM.
 
 Each statement is also prepared once per database session (``PREPARE``), so
 PostgreSQL plans it once: planning a join of several tables can cost more than
