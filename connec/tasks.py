@@ -13,16 +13,21 @@ def delivery_send_task(delivery_id):
     for _ in range(webhooks.BATCHES_PER_TASK):
         outcome = webhooks.delivery_send(delivery_id)
         if outcome is None:
-            return
+            # Not its turn: another worker has it, or it went in an earlier batch.
+            # What else of its app is ready goes now, or the wake-up ends here.
+            delivery_id = webhooks.deliveries_next_after(delivery_id)
+            if delivery_id is None:
+                return
+            continue
         if outcome.retry_in is not None:
             # A countdown the broker delivers twice is harmless: one claim wins.
             delivery_send_task.apply_async((outcome.lead,), countdown=outcome.retry_in)
         if outcome.follow_up is None:
             return
+        delivery_id = outcome.follow_up
         if not outcome.delivered:
             break
-        delivery_id = outcome.follow_up
-    delivery_send_task.delay(outcome.follow_up)
+    delivery_send_task.delay(delivery_id)
 
 
 @shared_task(ignore_result=True)

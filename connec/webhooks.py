@@ -15,12 +15,14 @@ the later one waits until the earlier one is settled.
 """
 
 import datetime
+import functools
 import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
 
+import redis
 import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -237,6 +239,67 @@ def _queue(delivery_ids):
         delivery_send_task.delay(delivery_id)
 
 
+# A wake-up queued for an app instance holds a key in the broker's Redis until
+# its task looks for the instance's ready deliveries for the last time: a write
+# that finds the key queues nothing, since that look will see its deliveries.
+# Under a stream of writes to one app, one task at a time drains them instead
+# of a message per write. A task lost with its worker holds the key until it
+# expires; the periodic sweep (deliveries_due) sends what waits meanwhile.
+WAKEUP_SECONDS = 60
+
+
+@functools.cache
+def _broker_redis():
+    # The embedded Redis is named as kombu spells a Unix socket.
+    url = settings.CELERY_BROKER_URL.replace("redis+socket://", "unix://", 1)
+    return redis.Redis.from_url(url)
+
+
+def _wakeup_key(app_instance_id):
+    # One queue's tasks, so that test runs sharing a Redis keep apart.
+    queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
+    return f"connec:webhook-wakeup:{queue}:{app_instance_id}"
+
+
+def _wakeups_queue(first_by_instance):
+    """Queue a task for each ``{app instance id: delivery id}`` not woken already."""
+    for app_instance_id, delivery_id in first_by_instance.items():
+        key = _wakeup_key(app_instance_id)
+        if not _broker_redis().set(key, 1, nx=True, ex=WAKEUP_SECONDS):
+            continue
+        try:
+            _queue([delivery_id])
+        except Exception:
+            # Not queued: the next write may try again.
+            _broker_redis().delete(key)
+            raise
+
+
+def _wakeup_release(app_instance_id):
+    _broker_redis().delete(_wakeup_key(app_instance_id))
+
+
+def deliveries_next_after(delivery_id) -> str | None:
+    """``deliveries_next`` for the app instance of ``delivery_id``, if it exists."""
+    app_instance_id = (
+        Delivery.objects.filter(pk=delivery_id)
+        .values_list("app_instance_id", flat=True)
+        .first()
+    )
+    return None if app_instance_id is None else deliveries_next(app_instance_id)
+
+
+def deliveries_next(app_instance_id) -> str | None:
+    """End the instance's wake-up, then name its oldest delivery ready to go.
+
+    A task calls this for its last look: anything written before it is seen
+    here, and anything written after it finds no wake-up and queues one.
+    """
+    _wakeup_release(app_instance_id)
+    ready = _ready(app_instance_id, timezone.now()).order_by("created_at")
+    return next((str(pk) for pk in ready.values_list("pk", flat=True)[:1]), None)
+
+
 class _Wakeups:
     """One task per app instance for everything a transaction added.
 
@@ -262,28 +325,24 @@ class _Wakeups:
 
     def send(self):
         self.sent = True
-        named = [known[1] for known in self.kept.values()]
-        single = [
-            ids[0]
-            for instance_id, ids in self.deliveries.items()
-            if len(ids) == 1 and instance_id not in self.kept
-        ]
-        several = [
-            pk
-            for instance_id, ids in self.deliveries.items()
-            if len(ids) > 1 and instance_id not in self.kept
-            for pk in ids
-        ]
-        # A savepoint rolled back may have taken some of them: name one that stayed.
-        oldest = (
-            Delivery.objects.filter(pk__in=several)
-            .order_by("app_instance_id", "created_at")
-            .distinct("app_instance_id")
-            .values_list("pk", flat=True)
-            if several
-            else []
-        )
-        _queue([str(pk) for pk in [*named, *single, *oldest]])
+        first = {instance_id: known[1] for instance_id, known in self.kept.items()}
+        several = []
+        for instance_id, pks in self.deliveries.items():
+            if instance_id in self.kept:
+                continue
+            if len(pks) == 1:
+                first[instance_id] = pks[0]
+            else:
+                several.extend(pks)
+        if several:
+            # A savepoint rolled back may have taken some: name one that stayed.
+            first.update(
+                Delivery.objects.filter(pk__in=several)
+                .order_by("app_instance_id", "created_at")
+                .distinct("app_instance_id")
+                .values_list("app_instance_id", "pk")
+            )
+        _wakeups_queue({key: str(pk) for key, pk in first.items()})
 
 
 def _wake_after_commit(deliveries):
@@ -469,14 +528,11 @@ def delivery_send(delivery_id) -> SendOutcome | None:
     attempt.save()
 
     retry_in = _settle(batch_id, lead, attempt, listing, refusal=refusal)
-    follow_up = _ready(lead.app_instance_id, timezone.now()).order_by("created_at")
     return SendOutcome(
         lead=str(lead.id),
         delivered=200 <= (attempt.response_status or 0) < 300,
         retry_in=retry_in,
-        follow_up=next(
-            (str(pk) for pk in follow_up.values_list("pk", flat=True)[:1]), None
-        ),
+        follow_up=deliveries_next(lead.app_instance_id),
     )
 
 

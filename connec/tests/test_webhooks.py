@@ -677,6 +677,86 @@ def test_a_transaction_writing_many_records_queues_one_task_per_app(
     assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 3
 
 
+def test_writes_while_a_wake_up_waits_queue_no_other_until_its_last_look(
+    apps, queued, django_capture_on_commit_callbacks
+):
+    invoicer, ledger = apps
+
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            write(invoicer)  # each tells the ledger, in a transaction of its own
+    first = Delivery.objects.order_by("created_at").first()
+    assert queued == [str(first.pk)]
+
+    # the task's last look names the oldest delivery still to go, and ends the wake-up
+    assert webhooks.deliveries_next(ledger.instance.pk) == str(first.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        record = write(invoicer)
+
+    assert queued == [str(first.pk), str(Delivery.objects.get(record=record).pk)]
+
+
+def test_one_task_sends_every_write_that_came_while_it_waited(
+    apps, queued, webhook_receiver, django_capture_on_commit_callbacks
+):
+    invoicer, ledger = apps
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            write(invoicer)
+    [lead] = queued
+
+    delivery_send_task(lead)
+
+    [request] = webhook_receiver.wait(1)
+    assert len(request.json()["invoices"]) == 3
+    assert set(Delivery.objects.values_list("status", flat=True)) == {
+        Delivery.Status.DELIVERED
+    }
+    # the wake-up ended with the task: the next write queues one
+    with django_capture_on_commit_callbacks(execute=True):
+        write(invoicer)
+    assert len(queued) == 2
+
+
+def test_a_task_finding_its_delivery_sent_still_sends_what_came_after(
+    apps, queued, webhook_receiver, django_capture_on_commit_callbacks
+):
+    invoicer, _ = apps
+    with django_capture_on_commit_callbacks(execute=True):
+        write(invoicer)
+    [lead] = queued
+    Delivery.objects.filter(pk=lead).update(status=Delivery.Status.DELIVERED)
+    with django_capture_on_commit_callbacks(execute=True):
+        later = write(invoicer)  # the wake-up still waits: no task of its own
+    assert queued == [lead]
+
+    delivery_send_task(lead)
+
+    [request] = webhook_receiver.wait(1)
+    assert [body["id"] for body in request.json()["invoices"]] == [str(later.id)]
+
+
+def test_a_wake_up_the_broker_refused_does_not_hold_back_the_next(
+    apps, monkeypatch, django_capture_on_commit_callbacks
+):
+    invoicer, _ = apps
+    sent = []
+
+    def refuse_once(delivery_id):
+        if not sent:
+            sent.append(None)
+            raise ConnectionError("Error 111 connecting to the broker")
+        sent.append(delivery_id)
+
+    monkeypatch.setattr(delivery_send_task, "delay", refuse_once)
+    with django_capture_on_commit_callbacks(execute=True):
+        write(invoicer)
+    with django_capture_on_commit_callbacks(execute=True):
+        record = write(invoicer)
+
+    assert sent == [None, str(Delivery.objects.get(record=record).pk)]
+
+
 def write_then_abandon(app):
     with transaction.atomic():
         write(app)
