@@ -4,18 +4,19 @@ from . import idempotency, webhooks
 
 
 @shared_task(ignore_result=True)
-def delivery_send_task(delivery_id):
+def delivery_send_task(delivery_id, app_instance_id=None):
     """Send the batch of one webhook, then the app's next ones while it takes them.
 
     A batch that failed queues its retry; what waits behind it goes in a task of
-    its own rather than straight at an app that is failing.
+    its own rather than straight at an app that is failing. A task waking an
+    app's deliveries after a write names the app instance too.
     """
     for _ in range(webhooks.BATCHES_PER_TASK):
         outcome = webhooks.delivery_send(delivery_id)
         if outcome is None:
             # Not its turn: another worker has it, or it went in an earlier batch.
             # What else of its app is ready goes now, or the wake-up ends here.
-            delivery_id = webhooks.deliveries_next_after(delivery_id)
+            delivery_id = webhooks.deliveries_next_after(delivery_id, app_instance_id)
             if delivery_id is None:
                 return
             continue

@@ -268,24 +268,36 @@ def _wakeups_queue(first_by_instance):
         if not _broker_redis().set(key, 1, nx=True, ex=WAKEUP_SECONDS):
             continue
         try:
-            _queue([delivery_id])
+            _queue_waking(delivery_id, app_instance_id)
         except Exception:
             # Not queued: the next write may try again.
             _broker_redis().delete(key)
             raise
 
 
+def _queue_waking(delivery_id, app_instance_id):
+    from .tasks import delivery_send_task
+
+    # The instance travels with the task: should the delivery be gone by then
+    # (deleted with its record), the task still ends the wake-up.
+    delivery_send_task.delay(delivery_id, app_instance_id)
+
+
 def _wakeup_release(app_instance_id):
     _broker_redis().delete(_wakeup_key(app_instance_id))
 
 
-def deliveries_next_after(delivery_id) -> str | None:
-    """``deliveries_next`` for the app instance of ``delivery_id``, if it exists."""
-    app_instance_id = (
-        Delivery.objects.filter(pk=delivery_id)
-        .values_list("app_instance_id", flat=True)
-        .first()
-    )
+def deliveries_next_after(delivery_id, app_instance_id=None) -> str | None:
+    """``deliveries_next`` for the app instance of ``delivery_id``.
+
+    The instance is looked up when not given; ``None`` when the delivery is gone.
+    """
+    if app_instance_id is None:
+        app_instance_id = (
+            Delivery.objects.filter(pk=delivery_id)
+            .values_list("app_instance_id", flat=True)
+            .first()
+        )
     return None if app_instance_id is None else deliveries_next(app_instance_id)
 
 

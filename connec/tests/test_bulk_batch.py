@@ -7,19 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from connec import services
 from connec.history import Origin
 from connec.models import Delivery, ExternalId, Record
-from connec.tasks import delivery_send_task
 from connec.tests.test_records_api import INVOICE, url
 
 BATCH = "/connec/batch"
 HistoricalRecord = Record.history.model
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """The deliveries woken up for sending, instead of a broker."""
-    sent = []
-    monkeypatch.setattr(delivery_send_task, "delay", sent.append)
-    return sent
 
 
 def create(app, collection="invoices", **attributes):

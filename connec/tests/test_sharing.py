@@ -14,7 +14,6 @@ from connec.models import (
     SharingRule,
     TransactionError,
 )
-from connec.tasks import delivery_send_task
 from connec.tests.test_records_api import INVOICE, url
 from connec.tests.test_records_api_people import basic_session
 from hub.tests.factories import OrganizationFactory, UserFactory, personas_for
@@ -29,14 +28,6 @@ def people(organization):
 @pytest.fixture
 def crm(organization):
     return app_setup(organization, name="CRM")
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """The deliveries woken up for sending, instead of a broker."""
-    sent = []
-    monkeypatch.setattr(delivery_send_task, "delay", sent.append)
-    return sent
 
 
 def post_invoice(app, **changes):

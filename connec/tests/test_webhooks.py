@@ -648,14 +648,6 @@ def test_the_connection_goes_to_the_address_that_was_checked(
 # Waking the worker
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """The delivery ids that tasks were queued for."""
-    names = []
-    monkeypatch.setattr(delivery_send_task, "delay", names.append)
-    return names
-
-
 def write(app):
     from connec import services
 
@@ -736,13 +728,29 @@ def test_a_task_finding_its_delivery_sent_still_sends_what_came_after(
     assert [body["id"] for body in request.json()["invoices"]] == [str(later.id)]
 
 
+def test_a_task_whose_delivery_is_gone_still_ends_the_wake_up(
+    apps, queued, django_capture_on_commit_callbacks
+):
+    invoicer, ledger = apps
+    with django_capture_on_commit_callbacks(execute=True):
+        write(invoicer)
+    [lead] = queued
+    Delivery.objects.filter(pk=lead).delete()
+
+    delivery_send_task(lead, ledger.instance.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record = write(invoicer)
+    assert queued == [lead, str(Delivery.objects.get(record=record).pk)]
+
+
 def test_a_wake_up_the_broker_refused_does_not_hold_back_the_next(
     apps, monkeypatch, django_capture_on_commit_callbacks
 ):
     invoicer, _ = apps
     sent = []
 
-    def refuse_once(delivery_id):
+    def refuse_once(delivery_id, *rest):
         if not sent:
             sent.append(None)
             raise ConnectionError("Error 111 connecting to the broker")
