@@ -244,8 +244,10 @@ def _queue(delivery_ids):
 # that finds the key queues nothing, since that look will see its deliveries.
 # Under a stream of writes to one app, one task at a time drains them instead
 # of a message per write. A task lost with its worker holds the key until it
-# expires; the periodic sweep (deliveries_due) sends what waits meanwhile.
-WAKEUP_SECONDS = 60
+# expires, and the writes of that while wait for the next write's task or the
+# periodic sweep (deliveries_due). A task still running when its key expires
+# only lets another start beside it: claims keep them apart.
+WAKEUP_SECONDS = 10
 
 
 @functools.cache
@@ -259,6 +261,13 @@ def _wakeup_key(app_instance_id):
     # One queue's tasks, so that test runs sharing a Redis keep apart.
     queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
     return f"connec:webhook-wakeup:{queue}:{app_instance_id}"
+
+
+def wakeups_forget():
+    """End every wake-up of this queue: for when its tasks were purged."""
+    keys = list(_broker_redis().scan_iter(match=_wakeup_key("*")))
+    if keys:
+        _broker_redis().delete(*keys)
 
 
 def _wakeups_queue(first_by_instance):

@@ -744,6 +744,20 @@ def test_a_task_whose_delivery_is_gone_still_ends_the_wake_up(
     assert queued == [lead, str(Delivery.objects.get(record=record).pk)]
 
 
+def test_wake_ups_end_when_their_tasks_are_purged(
+    apps, queued, django_capture_on_commit_callbacks
+):
+    invoicer, _ = apps
+    with django_capture_on_commit_callbacks(execute=True):
+        write(invoicer)
+
+    webhooks.wakeups_forget()  # as after the queue was emptied
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record = write(invoicer)
+    assert queued[1:] == [str(Delivery.objects.get(record=record).pk)]
+
+
 def test_a_wake_up_the_broker_refused_does_not_hold_back_the_next(
     apps, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from django.conf import settings
 from django.db import connection
 
+from connec import webhooks
 from maestrano import launcher
 from maestrano.celery import app as celery_app
 
@@ -101,11 +102,13 @@ def worker_running(progress, label):
     queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None)
     if queue:
         env["CELERY_TASK_DEFAULT_QUEUE"] = queue
-    # Tasks left in the queue by runs without a worker (connec_post queues one
-    # per write and starts none) would be worked through first and delay every
-    # figure. The outbox in the database is what holds deliveries; the sweep
-    # queues those still due again, so emptying the queue loses nothing.
+    # Tasks left in the queue by runs without a worker (connec_post starts none)
+    # would be worked through first and delay every figure. The outbox in the
+    # database is what holds deliveries; the sweep queues those still due again,
+    # so emptying the queue loses nothing. The wake-ups those tasks stood for end
+    # with them, or the writes of this run would wait for them.
     dropped = celery_app.control.purge()
+    webhooks.wakeups_forget()
     if dropped:
         progress(f"{label}: dropped {dropped} queued tasks left by earlier runs")
     name = f"benchmark-{os.getpid()}"
