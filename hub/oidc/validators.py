@@ -5,11 +5,13 @@ descends from it; claims are the platform's (``hub.oidc.claims``); only clients
 that the platform knows, of enabled listings, are served.
 """
 
+import datetime
 import logging
 
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from . import claims, selectors
@@ -125,6 +127,24 @@ class HubOAuth2Validator(OAuth2Validator):
 
     def get_discovery_claims(self, request):
         return list(claims.CLAIM_SCOPES)
+
+    # An ID token lives exactly ID_TOKEN_EXPIRE_SECONDS from its "iat": oauthlib
+    # takes "iat" and django-oauth-toolkit its own clock for "exp" a moment
+    # later, and the two can fall on either side of a second.
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        request.id_token_issued_at = id_token.get("iat")
+        return super().finalize_id_token(id_token, token, token_handler, request)
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        found, expires_at = super().get_id_token_dictionary(
+            token, token_handler, request
+        )
+        issued_at = getattr(request, "id_token_issued_at", None)
+        if issued_at is not None:
+            found["exp"] = issued_at + oauth2_settings.ID_TOKEN_EXPIRE_SECONDS
+            expires_at = datetime.datetime.fromtimestamp(found["exp"], datetime.UTC)
+        return found, expires_at
 
     def _app_instance(self, request):
         if getattr(request, "app_instance", None) is not None:

@@ -61,6 +61,32 @@ def test_discovery_publishes_the_endpoints_and_the_signing_key(
     ]
 
 
+def test_an_id_token_lives_exactly_its_lifetime_from_its_issue(
+    invoicer_oidc, member, live_server, monkeypatch
+):
+    from django.utils import timezone
+    from oauth2_provider import oauth2_validators
+
+    class LateClock:
+        """django-oauth-toolkit's clock, read two seconds after oauthlib's."""
+
+        def __getattr__(self, name):
+            return getattr(timezone, name)
+
+        def now(self):
+            return timezone.now() + timedelta(seconds=2)
+
+    monkeypatch.setattr(oauth2_validators, "timezone", LateClock())
+    rp = invoicer_oidc.relying_party
+
+    token, request = rp.sign_in(browser_for(live_server, member))
+
+    claims = rp.id_token_claims(
+        token["id_token"], nonce=request.nonce, access_token=token["access_token"]
+    )
+    assert claims["exp"] - claims["iat"] == 3600
+
+
 def test_code_flow_with_pkce_signs_in_to_the_only_company(
     invoicer_oidc, member, organization, live_server
 ):
