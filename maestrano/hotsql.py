@@ -156,15 +156,20 @@ def _database():
     return connections[DEFAULT_DB_ALIAS]
 
 
+def _inserted_fields(model):
+    """Every column an INSERT sends: all but a database-generated primary key."""
+    return [
+        field
+        for field in model._meta.local_concrete_fields
+        if not (field.primary_key and field.db_returning)
+    ]
+
+
 @functools.cache
 def _inserting(model):
     """The INSERT of every column but a database-generated primary key."""
     meta = model._meta
-    fields = [
-        field
-        for field in meta.local_concrete_fields
-        if not (field.primary_key and field.db_returning)
-    ]
+    fields = _inserted_fields(model)
     columns = ", ".join(f'"{field.column}"' for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = (
@@ -178,11 +183,7 @@ def _inserting(model):
 def _inserting_rows(model):
     """The INSERT … SELECT FROM unnest of ``insert_rows``, and the fields it sends."""
     meta = model._meta
-    fields = [
-        field
-        for field in meta.local_concrete_fields
-        if not (field.primary_key and field.db_returning)
-    ]
+    fields = _inserted_fields(model)
     names = ", ".join(f'"{field.column}"' for field in fields)
     # Without a length or precision (varchar(64) is varchar): a cast to the column's
     # own type would cut a value too long where the insert must refuse it.
@@ -207,9 +208,7 @@ def _inserting_from(model, taken, source):
     meta = model._meta
     expressions = dict(taken)
     fields, columns, selected = [], [], []
-    for field in meta.local_concrete_fields:
-        if field.primary_key and field.db_returning:
-            continue
+    for field in _inserted_fields(model):
         columns.append(f'"{field.column}"')
         if field.attname in expressions:
             selected.append(expressions.pop(field.attname))

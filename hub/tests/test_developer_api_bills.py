@@ -7,8 +7,7 @@ from rest_framework.test import APIClient
 from hub.api.representation import iso_time
 from hub.billing.models import Bill
 from hub.billing.tests.factories import BillFactory
-from hub.models import AppInstance
-from hub.tests.personas import same_app_on_another_tenant
+from hub.tests.personas import same_app_on_another_tenant, terminated
 
 BILLS = "/hub/api/v1/account/bills"
 FORM = "application/x-www-form-urlencoded"
@@ -369,17 +368,11 @@ def test_unexpected_failures_are_hidden(invoicer, monkeypatch):
     }
 
 
-def _terminated(setup):
-    setup.instance.status = AppInstance.Status.TERMINATED
-    setup.instance.save()
-    return setup
-
-
 @pytest.mark.parametrize(
     "group",
     [
         pytest.param(same_app_on_another_tenant, id="same-app-on-another-tenant"),
-        pytest.param(_terminated, id="terminated"),
+        pytest.param(terminated, id="terminated"),
     ],
 )
 @pytest.mark.parametrize(

@@ -6,8 +6,7 @@ import pytest
 from hub.api.representation import iso_time
 from hub.billing.models import Bill, RecurringBill
 from hub.billing.tests.factories import RecurringBillFactory
-from hub.models import AppInstance
-from hub.tests.personas import same_app_on_another_tenant
+from hub.tests.personas import same_app_on_another_tenant, terminated
 
 RECURRING_BILLS = "/hub/api/v1/account/recurring_bills"
 FORM = "application/x-www-form-urlencoded"
@@ -230,17 +229,11 @@ def test_delete_another_apps_recurring_bill_changes_nothing(invoicer, ledger):
     assert recurring_bill.status == RecurringBill.Status.ACTIVE
 
 
-def _terminated(setup):
-    setup.instance.status = AppInstance.Status.TERMINATED
-    setup.instance.save()
-    return setup
-
-
 @pytest.mark.parametrize(
     "group",
     [
         pytest.param(same_app_on_another_tenant, id="same-app-on-another-tenant"),
-        pytest.param(_terminated, id="terminated"),
+        pytest.param(terminated, id="terminated"),
     ],
 )
 def test_create_recurring_bill_refuses_a_group_it_may_not_charge(invoicer, group):
